@@ -1,0 +1,50 @@
+"""The ``mfd`` command line: one sub-command per task, one clear error line on bad input."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+# name -> (module, one-line help). Modules are imported to build their parsers; they keep
+# their module level light (standard library only).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mfd", description="MFD: metadata-guided feature disentanglement for functional genomics (Kipoi plugin).")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"mfd {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).add_arguments(cmd)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .errors import MFDError
+    try:
+        return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
+    except MFDError as err:
+        print(f"mfd {args.command}: error: {err.one_line()}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
+        print(f"mfd {args.command}: error: {err.filename or ''}: {err.strerror} (fix: check the path and permissions)",
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mfd {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Saving and loading trained models: one file with the weights and everything needed to use them.
+
+A model file (``.pt``) is a ``torch.save`` of a plain dict, loadable with ``weights_only=True``::
+
+    {"format": "mfd-model/1",
+     "spec": {"config": {...}, "experiment_names": [...],
+              "encoder": {...} | None, "metadata": [row, ...] | None, "info": {...}},
+     "state_dict": {...}}
+
+``spec`` is JSON-compatible: the Kipoi export writes it next to a bare state dict.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import ModelConfig
+from .errors import ConfigError, MFDError
+from .metadata import MetadataEncoder, MetadataTable
+from .model import MFDModel
+
+FORMAT = "mfd-model/1"
+
+
+def model_spec(model: MFDModel) -> dict[str, Any]:
+    """Everything but the weights needed to rebuild ``model`` (JSON-compatible)."""
+    return {
+        "config": model.config.to_dict(),
+        "experiment_names": list(model.experiment_names),
+        "encoder": model.encoder.to_dict() if model.encoder is not None else None,
+        "metadata": model.table.to_records() if model.table is not None else None,
+        "info": dict(model.info),
+    }
+
+
+def build_model(spec: dict[str, Any], source: str | Path = "<spec>") -> MFDModel:
+    """Rebuild an (untrained) model from :func:`model_spec` output."""
+    try:
+        config = ModelConfig.from_dict(spec["config"])
+        encoder = MetadataEncoder.from_dict(spec["encoder"]) if spec.get("encoder") else None
+        table = MetadataTable.from_records(spec["metadata"], path=f"{source} (metadata)") if spec.get("metadata") else None
+        return MFDModel(config, spec["experiment_names"], encoder=encoder, table=table, info=spec.get("info"))
+    except ConfigError as err:
+        raise MFDError(f"model description is invalid: {err.one_line()}", path=source) from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise MFDError(f"model description is incomplete or malformed ({type(err).__name__}: {err})", path=source,
+                       fix="re-export the model with this version of mfd") from None
+
+
+def load_state(model: MFDModel, state_dict: dict[str, torch.Tensor], source: str | Path) -> MFDModel:
+    """Load weights into ``model``; a mismatch names what is missing, unexpected or mis-shaped."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    shapes = [f"{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}" for k, v in own.items()
+              if k in state_dict and tuple(state_dict[k].shape) != tuple(v.shape)]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        if shapes:
+            parts.append(f"{len(shapes)} with another shape (e.g. {shapes[0]})")
+        raise MFDError(f"weights do not fit the model architecture: {'; '.join(parts)}", path=source,
+                       fix="use the weights file that belongs to this model description")
+    model.load_state_dict(state_dict)
+    return model.eval()
+
+
+def save_model(model: MFDModel, path: str | Path) -> Path:
+    """Write the model file atomically (temporary name, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "spec": model_spec(model),
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_torch_file(path: str | Path) -> Any:
+    """``torch.load`` on CPU with ``weights_only``; unreadable files become one clear :class:`MFDError`."""
+    path = Path(path)
+    if not path.exists():
+        raise MFDError("model file not found", path=path, fix="check the path")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        reason = " ".join(str(err).split())[:160]
+        raise MFDError(f"cannot read the weights: the file is corrupt, truncated or not a PyTorch file ({reason})",
+                       path=path, fix="re-create it (mfd train / mfd export) or download it again") from None
+
+
+def load_model(path: str | Path) -> MFDModel:
+    """Load a model file written by :func:`save_model`, in eval mode on the CPU."""
+    payload = read_torch_file(path)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise MFDError(f"not an MFD model file (expected format {FORMAT!r})", path=path,
+                       fix="pass a file written by mfd (a model .pt or a training checkpoint)")
+    return load_state(build_model(payload["spec"], path), payload["state_dict"], path)
