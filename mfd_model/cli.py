@@ -10,6 +10,7 @@ from typing import Sequence
 # their module level light (standard library only).
 COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
+    "prepare": ("mfd_model.commands.prepare", "FASTA + metadata + peak files -> a sparse label store for training"),
     "train": ("mfd_model.commands.train", "train MFD (or the baseline) from a label store: mfd train --config FILE.yaml"),
 }
 
