@@ -80,17 +80,16 @@ class WindowDataModule(pl.LightningDataModule):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         done = int(state_dict.get("batches_done", 0))
-        total = len(self.store.indices("train")) // max(1, self.config.training.batch_size)
+        world = self.trainer.world_size if self.trainer else 1
+        per_rank = -(-len(self.store.indices("train")) // world)
+        total = per_rank // self.config.training.batch_size
         self._skip = done if 0 < done < total else 0
 
 
-def _initial_biases(store: LabelStore, chunk: int = 65536) -> torch.Tensor:
+def _initial_biases(store: LabelStore) -> torch.Tensor:
     """Logit of each experiment's positive rate on the training bins, shape=(O,)."""
-    rows = store.indices("train")
-    positives = np.zeros(store.n_experiments)
-    for start in range(0, len(rows), chunk):
-        positives += store.labels(rows[start:start + chunk]).sum(0)
-    rate = np.clip(positives / max(len(rows), 1), 1e-4, 1 - 1e-4)
+    rate = store.positives_per_experiment("train") / max(len(store.indices("train")), 1)
+    rate = np.clip(rate, 1e-4, 1 - 1e-4)
     return torch.as_tensor(np.log(rate / (1 - rate)), dtype=torch.float32)
 
 
