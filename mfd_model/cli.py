@@ -10,6 +10,7 @@ from typing import Sequence
 # their module level light (standard library only).
 COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
+    "simulate": ("mfd_model.commands.simulate", "write a synthetic ENCODE-like data set with known biology and biases"),
 }
 
 
