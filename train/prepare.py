@@ -277,7 +277,7 @@ def _convert(name: str, value: Any) -> Any:
 def _cross_check(params: PrepareParams) -> tuple[str, _Invalid] | None:
     if params.min_overlap > params.bin_size:
         return "min_overlap", _Invalid(f"min_overlap {params.min_overlap} exceeds bin_size {params.bin_size}: "
-                                       f"no bin could be positive", "use 1 <= min_overlap <= bin_size")
+                                       f"no bin could be positive", "set min_overlap (--min-overlap) between 1 and bin_size")
     return None
 
 
