@@ -488,6 +488,10 @@ def test_params_from_mapping_checks_keys_and_types(tmp_path):
         PrepareParams.from_mapping({"fasta": "g", "metadata": "m"}, None)
     with pytest.raises(MFDError, match="min_overlap 200 exceeds bin_size 128"):
         PrepareParams(fasta="g", metadata="m", store="s", min_overlap=200)
+    config.write_text("data:\n  fasta: g.fa\n  metadata: m.tsv\n  store: s\n  bin_size: 50\n")
+    with pytest.raises(MFDError) as err:
+        PrepareParams.from_mapping(load_yaml(config).data["data"], load_yaml(config))
+    assert err.value.one_line().startswith(f"{config}:5: data.bin_size: min_overlap 64 exceeds bin_size 50")
     with pytest.raises(MFDError, match="test region 'chr1:5-2': start must be < end"):
         PrepareParams(fasta="g", metadata="m", store="s", test_regions=("chr1:5-2",))
 

@@ -110,7 +110,7 @@ class PrepareParams:
             except _Invalid as bad:
                 raise ConfigError(f"{f.name}: {bad.message}", fix=bad.fix) from None
             object.__setattr__(self, f.name, value)
-        problem = _cross_check(self)
+        problem = _cross_check({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
         if problem:
             name, bad = problem
             raise ConfigError(f"{name}: {bad.message}", fix=bad.fix)
@@ -155,8 +155,7 @@ class PrepareParams:
                 values[f.name] = _convert(f.name, mapping[f.name])
             except _Invalid as bad:
                 raise fail((f.name,), bad.message, bad.fix) from None
-        partial = dataclasses.replace(_DEFAULTS, **values)  # validated field by field above
-        problem = _cross_check(partial)
+        problem = _cross_check(values)
         if problem:
             name, bad = problem
             raise fail((name,), bad.message, bad.fix)
@@ -274,14 +273,18 @@ def _convert(name: str, value: Any) -> Any:
     raise _Invalid("unknown parameter")  # pragma: no cover - every field is listed above
 
 
-def _cross_check(params: PrepareParams) -> tuple[str, _Invalid] | None:
-    if params.min_overlap > params.bin_size:
-        return "min_overlap", _Invalid(f"min_overlap {params.min_overlap} exceeds bin_size {params.bin_size}: "
-                                       f"no bin could be positive", "set min_overlap (--min-overlap) between 1 and bin_size")
+def _cross_check(values: dict[str, Any]) -> tuple[str, _Invalid] | None:
+    """The first problem between checked values (missing ones take their defaults): (key, problem)."""
+    min_overlap = values.get("min_overlap", _DEFAULT["min_overlap"])
+    bin_size = values.get("bin_size", _DEFAULT["bin_size"])
+    if min_overlap > bin_size:
+        key = "min_overlap" if "min_overlap" in values else "bin_size"
+        return key, _Invalid(f"min_overlap {min_overlap} exceeds bin_size {bin_size}: no bin could be positive",
+                             "set min_overlap (--min-overlap) between 1 and bin_size")
     return None
 
 
-_DEFAULTS = PrepareParams(fasta="-", metadata="-", store="-")
+_DEFAULT = {f.name: f.default for f in dataclasses.fields(PrepareParams)}
 
 
 # ============================================================================ inputs
@@ -581,7 +584,8 @@ def collect_positive_tiles(experiments: Experiments, mapper: ContigMapper, tilin
     return PositiveTiles(parts, per_tile, dropped)
 
 
-def build_csr(positives: PositiveTiles, keep: np.ndarray, min_positive: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_csr(positives: PositiveTiles, keep: np.ndarray,
+              min_positive: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """CSR labels over the kept tiles with at least ``min_positive`` positive experiments.
 
     A counting sort: row lengths come from ``per_tile``; experiments are then placed in
@@ -594,7 +598,8 @@ def build_csr(positives: PositiveTiles, keep: np.ndarray, min_positive: int) -> 
 
     Returns:
         rows: kept tiles in genome order, int64, shape=(N,); indptr: int64, shape=(N + 1,);
-        indices: experiment of each positive label, int32, shape=(nnz,).
+        indices: experiment of each positive label, int32, shape=(nnz,);
+        per_experiment: positive labels of each experiment, int64, shape=(O,).
     """
     selected = keep & (positives.per_tile >= min_positive)
     rows = np.flatnonzero(selected)
@@ -604,14 +609,16 @@ def build_csr(positives: PositiveTiles, keep: np.ndarray, min_positive: int) -> 
     cursor = np.zeros(len(selected), dtype=np.int64)           # next free slot of each tile's row
     cursor[rows] = indptr[:-1]
     parts = positives.parts
+    per_experiment = np.zeros(len(parts), dtype=np.int64)
     for e in range(len(parts)):
         tiles = parts[e]
         if min_positive > 0:
             tiles = tiles[selected[tiles]]
         indices[cursor[tiles]] = e
         cursor[tiles] += 1
+        per_experiment[e] = len(tiles)
         parts[e] = None  # type: ignore[call-overload]
-    return rows, indptr, indices
+    return rows, indptr, indices, per_experiment
 
 
 # ============================================================================ splits
@@ -699,10 +706,10 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
 
     peaks = PeakCounts()
     positives = collect_positive_tiles(experiments, mapper, tiling, keep, params.min_overlap, peaks, progress)
-    rows, indptr, indices = build_csr(positives, keep, params.min_positive_experiments)
+    rows, indptr, indices, per_experiment = build_csr(positives, keep, params.min_positive_experiments)
     counts["bins_dropped_min_positives"] = int(keep.sum()) - len(rows)
     counts["bins_kept"] = len(rows)
-    counts.update(_peak_counts(peaks, positives.dropped, indices, len(experiments.names)))
+    counts.update(_peak_counts(peaks, positives.dropped, per_experiment))
     del positives
     if peaks.unknown:
         log.warning("peaks on contigs not in the FASTA ignored: %s",
@@ -736,7 +743,7 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
     return LabelStore.open(store)
 
 
-def _peak_counts(peaks: PeakCounts, dropped: np.ndarray, indices: np.ndarray, n_exp: int) -> dict[str, Any]:
+def _peak_counts(peaks: PeakCounts, dropped: np.ndarray, per_experiment: np.ndarray) -> dict[str, Any]:
     return {
         "peaks_read": peaks.read,
         "peaks_used": peaks.used,
@@ -746,7 +753,7 @@ def _peak_counts(peaks: PeakCounts, dropped: np.ndarray, indices: np.ndarray, n_
         "peaks_clipped": peaks.clipped,
         "peaks_empty": peaks.empty,
         "labels_on_dropped_bins": int(dropped.sum()),
-        "positives_per_experiment": np.bincount(indices, minlength=n_exp).tolist(),
+        "positives_per_experiment": per_experiment.tolist(),
     }
 
 
