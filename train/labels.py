@@ -179,9 +179,10 @@ class LabelStore:
             f"label store {self.path}: {self.n_bins:,} bins of {self.bin_size} bp x {self.n_experiments:,} experiments, "
             f"{nnz:,} positive labels ({density:.3%} dense)",
             f"bins: {c['bins_tiled']:,} tiled; dropped {c['bins_dropped_n']:,} with > "
-            f"{self.params['max_n_fraction']:g} N, {c['bins_dropped_blacklist']:,} blacklisted, "
-            f"{c['bins_dropped_min_positives']:,} positive in < {self.params['min_positive_experiments']} experiments; "
-            f"{self.n_bins:,} kept",
+            f"{self.params['max_n_fraction']:g} N, {c['bins_dropped_blacklist']:,} blacklisted"
+            + (f", {c['bins_dropped_min_positives']:,} positive in < {self.params['min_positive_experiments']} "
+               f"experiments" if self.params.get("min_positive_experiments") else "")
+            + f"; {self.n_bins:,} kept",
             "splits: " + ", ".join(f"{k} {v:,}" for k, v in self.info["splits"].items()),
             f"peaks: {c['peaks_read']:,} read, {c['peaks_used']:,} used, "
             f"{c['peaks_unknown_contig_total']:,} on contigs not in the FASTA, "

@@ -768,10 +768,7 @@ def _is_store(path: Path) -> bool:
 
 def _check_target(store: Path, overwrite: bool) -> None:
     if not store.exists():
-        if not store.parent.is_dir():
-            raise MFDError("the label store's parent folder does not exist", path=store.parent,
-                           fix="create it first, or choose another store path")
-        return
+        return                                                  # missing parent folders are created at the end
     empty_dir = store.is_dir() and not any(store.iterdir())
     if empty_dir:
         return
@@ -786,6 +783,7 @@ def _check_target(store: Path, overwrite: bool) -> None:
 def _write_store(store: Path, info: dict[str, Any], table: MetadataTable, arrays: dict[str, np.ndarray],
                  overwrite: bool) -> None:
     """Write into ``.<name>.tmp-<pid>`` beside ``store`` and rename it into place when complete."""
+    store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.parent / f".{store.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
