@@ -10,6 +10,7 @@ import bisect
 import gzip
 import hashlib
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -306,6 +307,11 @@ def test_store_round_trip_and_contents(toy):
     np.testing.assert_array_equal(opened.labels(rows), expected[rows].astype(np.float32))
     assert opened.labels(rows).dtype == np.float32 and opened.labels(np.array([], int)).shape == (0, 4)
     assert isinstance(opened.label_indices, np.memmap) and isinstance(opened.split, np.memmap)
+    shipped = pickle.dumps(opened)                              # what a spawned DataLoader worker receives
+    assert len(shipped) < 500
+    copy = pickle.loads(shipped)
+    assert isinstance(copy.label_indices, np.memmap)
+    np.testing.assert_array_equal(copy.labels(rows), opened.labels(rows))
     np.testing.assert_array_equal(opened.positives_per_experiment(), expected.sum(0))
     for split in ("train", "valid", "test"):
         np.testing.assert_array_equal(opened.positives_per_experiment(split), expected[opened.indices(split)].sum(0))

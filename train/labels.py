@@ -98,6 +98,14 @@ class LabelStore:
         metadata = _read_metadata(path / "metadata.tsv", info, fix)
         return cls(path, info, metadata, arrays)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the path only: a worker process (spawn, DDP) reopens and re-maps the store
+        instead of receiving copies of its arrays."""
+        return {"path": str(self.path)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(LabelStore.open(state["path"]).__dict__)
+
     # ------------------------------------------------------------------ rows and labels
     def indices(self, split: str) -> np.ndarray:
         """Rows of one split (``train``, ``valid`` or ``test``), in genome order: int64, shape=(n_split,)."""
