@@ -10,6 +10,10 @@ from typing import Sequence
 # their module level light (standard library only).
 COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
+    "embed": ("mfd_model.commands.embed", "biological / technical / full features of BED intervals (Parquet or NPZ)"),
+    "attribute": ("mfd_model.commands.attribute", "attributions (IG, gradient x input, ISM) around sites, minus a baseline"),
+    "motifs": ("mfd_model.commands.motifs", "first-layer filters as PWMs (MEME); global importance analysis of a motif"),
+    "evaluate": ("mfd_model.commands.evaluate", "performance, enhancer classification, variant enrichment, diagnostics"),
 }
 
 
