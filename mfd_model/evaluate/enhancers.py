@@ -44,12 +44,12 @@ class ClassifierResult:
 
 
 def split_indices(y: np.ndarray, *, test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified train / test row indices."""
+    """Stratified train / test row indices, in scikit-learn's order (so that
+    ``train_test_split(X, y, stratify=y, random_state=seed)`` gives ``X[train], X[test]``)."""
     from sklearn.model_selection import train_test_split
 
-    rows = np.arange(len(y))
-    train, test = train_test_split(rows, test_size=test_size, stratify=y, random_state=seed)
-    return np.sort(train), np.sort(test)
+    train, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed)
+    return train, test
 
 
 def _check_labels(y: np.ndarray, folds: int, test_size: float) -> int:
