@@ -58,6 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     enh.add_argument("--strand", default="concat", choices=["fwd", "rc", "mean", "concat"],
                      help="how forward / reverse features combine (default concat, as the paper)")
     enh.add_argument("--folds", type=int, default=5, help="cross-validation folds for C (default 5)")
+    enh.add_argument("--cs", default=None, metavar="C,...",
+                     help="inverse regularisation strengths to choose from (default 1e-4 ... 1e2, 7 values)")
     enh.add_argument("--repeats", type=int, default=1, help="random 80/20 splits averaged (default 1)")
     enh.add_argument("--max-per-class", type=int, default=5000, help="subsample each class to at most this many")
 
@@ -240,7 +242,7 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
 
     from ..bed import read_bed
     from ..errors import MFDError
-    from ..evaluate.enhancers import enhancer_classification, enhancer_table
+    from ..evaluate.enhancers import DEFAULT_CS, enhancer_classification, enhancer_table
     from ..evaluate.report import FEATURE_LABELS, plot_enhancers, write_table
     from ..genome import Genome
     from ..interpret.embed import embed_windows
@@ -251,6 +253,14 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
         raise MFDError("enhancer classification needs the genome", fix="pass --fasta FASTA (or --simulated DIR)")
     genome = Genome(fasta)
     rng = np.random.default_rng(args.seed)
+    cs = DEFAULT_CS
+    if args.cs:
+        try:
+            cs = [float(c) for c in args.cs.split(",") if c.strip()]
+        except ValueError:
+            raise MFDError(f"--cs expects comma-separated numbers, got {args.cs!r}", fix="write e.g. --cs 0.01,0.1,1") from None
+        if not cs or min(cs) <= 0:
+            raise MFDError("--cs values must be positive", fix="write e.g. --cs 0.01,0.1,1")
     results, details, counts = {}, [], {}
     for tissue, (positive, negative) in specs.items():
         pos = read_windows(positive, genome, model.config.seq_len, what="enhancer BED")
@@ -279,7 +289,7 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
                                       device=args.device, progress=not args.no_progress)
                 features.setdefault("baseline", []).append(emb_b.features["full"])
         features = {name: np.concatenate(parts) for name, parts in features.items()}
-        per_set = enhancer_classification(features, y, folds=args.folds, repeats=args.repeats, seed=args.seed)
+        per_set = enhancer_classification(features, y, Cs=cs, folds=args.folds, repeats=args.repeats, seed=args.seed)
         results[tissue] = per_set
         for name, r in per_set.items():
             details.append({"tissue": tissue, "feature_set": name, "auroc": r.auroc, "best_C": r.best_c,

@@ -140,6 +140,10 @@ def _gia(args: argparse.Namespace) -> int:
 
     if not args.motif:
         raise MFDError("no motif given", fix="pass --motif TGACTCA, or --meme FILE --motif NAME")
+    if not args.meme and set(args.motif.upper()) - set("ACGTN"):
+        raise MFDError(f"motif {args.motif!r} is not a DNA sequence", fix="use A, C, G, T (N for any), or --meme FILE")
+    if args.meme:
+        common.require_file(args.meme, "MEME file")
     if args.background and not args.fasta:
         raise MFDError("--background needs --fasta", fix="pass the genome the BED refers to with --fasta")
     model = common.load(args.model)
@@ -170,8 +174,6 @@ def _gia(args: argparse.Namespace) -> int:
         motif = sample_motifs(pwm, len(background), seed=args.seed) if args.sample else \
             motif_one_hot("".join("ACGT"[i] for i in pwm.argmax(axis=1)))
     else:
-        if set(args.motif.upper()) - set("ACGTN"):
-            raise MFDError(f"motif {args.motif!r} is not a DNA sequence", fix="use A, C, G, T (N for any), or --meme")
         motif = motif_one_hot(args.motif.upper())
     k = motif.shape[-1]
     if k > length or (args.position is not None and not 0 <= args.position <= length - k):

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..diagnostics import cross_subspace_correlation, posthoc_adversary_r2, probe_score
 from ..errors import MFDError
+from .enhancers import single_threaded_blas
 
 BIOLOGY_COLUMNS = ("biology",)
 BIAS_PREFIXES = ("kmer_",)
@@ -82,8 +83,9 @@ def probe_table(features: Mapping[str, np.ndarray], targets: Mapping[str, tuple[
         if binary and min(int(y.sum()), int(len(y) - y.sum())) < folds:
             continue
         row = {"target": name, "role": role, "metric": "AUROC" if binary else "R2"}
-        for set_name, values in features.items():
-            row[set_name] = probe_score(values, y, folds=folds, seed=seed)
+        with single_threaded_blas():
+            for set_name, values in features.items():
+                row[set_name] = probe_score(values, y, folds=folds, seed=seed)
         if "bio" in row and "tech" in row:
             row["best"] = "bio" if row["bio"] > row["tech"] else "tech"
         rows.append(row)

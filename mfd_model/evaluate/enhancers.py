@@ -43,6 +43,13 @@ class ClassifierResult:
     aurocs: tuple[float, ...]
 
 
+def single_threaded_blas():
+    """Small logistic regressions run ~10x faster on one BLAS thread (no spin-waiting threads)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def split_indices(y: np.ndarray, *, test_size: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stratified train / test row indices, in scikit-learn's order (so that
     ``train_test_split(X, y, stratify=y, random_state=seed)`` gives ``X[train], X[test]``)."""
@@ -92,8 +99,9 @@ def classify(features: np.ndarray, y: np.ndarray, *, train: np.ndarray, test: np
                          ("logreg", LogisticRegression(class_weight="balanced", max_iter=max_iter))])
     search = GridSearchCV(pipeline, {"logreg__C": list(Cs)}, scoring="roc_auc",
                           cv=StratifiedKFold(folds, shuffle=True, random_state=seed), refit=True)
-    search.fit(X[train], y[train])
-    auroc = float(roc_auc_score(y[test], search.decision_function(X[test])))
+    with single_threaded_blas():
+        search.fit(X[train], y[train])
+        auroc = float(roc_auc_score(y[test], search.decision_function(X[test])))
     return auroc, float(search.best_params_["logreg__C"]), float(search.best_score_)
 
 

@@ -110,6 +110,9 @@ def central_signal(profile: Profile, half_width: int = 10, flank: int = 50) -> p
     for t, label in enumerate(profile.targets):
         c = float(profile.corrected_abs[t, centre].mean())
         f = float(profile.corrected_abs[t, around].mean()) if around.any() else float("nan")
-        ratio = c / f if f and np.isfinite(f) and abs(f) > 1e-12 else float("nan")
+        if np.isfinite(f) and abs(f) > 1e-12:
+            ratio = c / f
+        else:                                   # nothing at all in the flanks
+            ratio = float("inf") if c > 1e-12 else float("nan")
         rows.append({"target": label, "centre": c, "flanks": f, "ratio": ratio, "n_sites": profile.n_sites})
     return pd.DataFrame(rows)
