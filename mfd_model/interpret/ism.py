@@ -130,7 +130,8 @@ def _ism_fast(engine, model: MFDModel, X: np.ndarray, targets: Sequence[Target],
             rows = np.arange(lo, min(lo + chunk, n_seq))
             Xc = torch.as_tensor(X[rows], device=dev, dtype=next(model.parameters()).dtype)
             ref_features = engine.set_reference(Xc)
-            if not torch.allclose(ref_features, model.features(Xc), rtol=1e-4, atol=1e-4):
+            if lo == 0 and not torch.allclose(ref_features, model.features(Xc), rtol=1e-4, atol=1e-4):
+                # the layer-by-layer replay must reproduce the model (checked on the first chunk)
                 raise UnsupportedModule("local recomputation does not reproduce model.features")
             ref_values = values_from_features(model, ref_features, targets, scale)          # (S, T)
             seq = np.concatenate([np.full(len(plan[n][0]), k) for k, n in enumerate(rows)])

@@ -107,7 +107,8 @@ def centred_windows(intervals: pd.DataFrame, genome: Genome, seq_len: int, *,
 
     Args:
         intervals: ``chrom``, ``start``, ``end`` [, ``name``] [, ``strand``] (as from
-            :func:`mfd_model.bed.read_bed`).
+            :func:`mfd_model.bed.read_bed`) [, ``centre``: the position to centre on; default
+            the midpoint].
         genome: the reference.
         seq_len: window length (the model's ``config.seq_len``).
         shifts: window offsets that will be used; a window is kept only if every shifted
@@ -125,7 +126,8 @@ def centred_windows(intervals: pd.DataFrame, genome: Genome, seq_len: int, *,
     strands = intervals["strand"].astype(str).to_numpy(dtype=object) if "strand" in intervals else np.full(n, ".", object)
     resolved = np.array([genome.resolve(c) for c in chroms], dtype=object) if n else np.zeros(0, object)
     known = np.array([r is not None for r in resolved], dtype=bool)
-    win_start = (start + end) // 2 - seq_len // 2
+    centre = intervals["centre"].to_numpy(np.int64) if "centre" in intervals else (start + end) // 2
+    win_start = centre - seq_len // 2
     lo, hi = min(shifts), max(shifts)
     lengths = np.array([genome.contigs[r] if r is not None else 0 for r in resolved], dtype=np.int64)
     inside = (win_start + lo >= 0) & (win_start + hi + seq_len <= lengths)
@@ -135,9 +137,32 @@ def centred_windows(intervals: pd.DataFrame, genome: Genome, seq_len: int, *,
                    {SKIP_UNKNOWN_CONTIG: int((~known).sum()), SKIP_OUTSIDE: int((known & ~keep).sum())}, n)
 
 
+def narrowpeak_summits(path: str | Path, n: int) -> np.ndarray | None:
+    """Column 10 of a narrowPeak file (summit offset from the start; -1 = none), or ``None``
+    if the file has fewer than 10 columns or the column is not integer."""
+    from ..bed import _first_data_line
+
+    skip, n_fields = _first_data_line(Path(path))
+    if n_fields < 10:
+        return None
+    try:
+        frame = pd.read_csv(path, sep="\t", header=None, skiprows=skip, comment="#", usecols=[9],
+                            compression="infer", skip_blank_lines=True)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, EOFError, OSError):
+        return None
+    if len(frame) != n or not pd.api.types.is_integer_dtype(frame[9]):
+        return None
+    return frame[9].to_numpy(np.int64)
+
+
 def read_windows(bed: str | Path, genome: Genome | str | Path, seq_len: int, *,
-                 shifts: Sequence[int] = (0,), allow_padding: bool = False, what: str = "BED") -> Windows:
-    """:func:`centred_windows` for the intervals of a BED file (names and strands kept)."""
+                 shifts: Sequence[int] = (0,), allow_padding: bool = False, what: str = "BED",
+                 summits: bool = True) -> Windows:
+    """:func:`centred_windows` for the intervals of a BED file (names and strands kept).
+
+    With ``summits`` (default), narrowPeak files are centred on their summit (column 10)
+    where it is given (>= 0), other files on the interval midpoint.
+    """
     from ..bed import read_bed
 
     path = Path(bed)
@@ -146,6 +171,10 @@ def read_windows(bed: str | Path, genome: Genome | str | Path, seq_len: int, *,
     if not isinstance(genome, Genome):
         genome = Genome(genome)
     intervals = read_bed(path, with_name=True, with_strand=True, what=what)
+    peak = narrowpeak_summits(path, len(intervals)) if summits else None
+    if peak is not None:
+        midpoint = (intervals["start"] + intervals["end"]).to_numpy(np.int64) // 2
+        intervals["centre"] = np.where(peak >= 0, intervals["start"].to_numpy(np.int64) + peak, midpoint)
     windows = centred_windows(intervals, genome, seq_len, shifts=shifts, allow_padding=allow_padding)
     if len(intervals) and not len(windows):
         raise MFDError(f"no usable interval: {windows.skip_summary()}", path=path,
