@@ -96,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
     genome = Genome(args.fasta)
     length = model.config.seq_len
     sites = read_windows(args.sites, genome, length, what="sites BED")
-    n_read = len(sites)
     if len(sites) > args.max_sites:
         sites = sites.subset(np.sort(np.random.default_rng(args.seed).choice(len(sites), args.max_sites, replace=False)))
     background = None
@@ -149,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             if result.ism_effects is not None:
                 arrays["ism_effects"] = result.ism_effects
         np.savez_compressed(out / "attributions.npz", **arrays)
-        summary = {"method": args.method, "targets": labels, "sites_read": sites.n_read, "sites_usable": n_read,
+        summary = {"method": args.method, "targets": labels, "sites_read": sites.n_read, "sites_usable": sites.usable,
                    "sites_attributed": len(sites), "skipped": sites.skipped,
                    "baseline": (profile.n_baseline if background is not None else 0),
                    "baseline_source": (args.background or ("random windows" if background is not None else None)),

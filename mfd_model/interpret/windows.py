@@ -52,6 +52,7 @@ class Windows:
     source_end: np.ndarray
     skipped: dict[str, int] = field(default_factory=dict)
     n_read: int = 0
+    n_usable: int | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -65,7 +66,12 @@ class Windows:
         rows = np.asarray(rows, dtype=np.int64)
         return Windows(self.genome, self.seq_len, self.ids[rows], self.chrom[rows], self.start[rows],
                        self.strand[rows], self.source_start[rows], self.source_end[rows],
-                       dict(self.skipped), self.n_read)
+                       dict(self.skipped), self.n_read, self.usable)
+
+    @property
+    def usable(self) -> int:
+        """Windows that passed the checks (before any :meth:`subset`)."""
+        return len(self) if self.n_usable is None else self.n_usable
 
     def sequences(self, rows: np.ndarray | Sequence[int] | None = None, shift: int = 0) -> list[str]:
         """Upper-case window sequences (forward strand of the genome)."""
@@ -94,10 +100,13 @@ class Windows:
         return X
 
     def skip_summary(self) -> str:
-        """``"kept 95 of 100 intervals; skipped: 3 unknown contig, 2 window outside contig"``."""
-        text = f"kept {len(self)} of {self.n_read} intervals"
+        """``"kept 95 of 100 intervals; skipped: 3 unknown contig, 2 window outside contig"``
+        (``"; using a random 50"`` after :meth:`subset`)."""
+        text = f"kept {self.usable} of {self.n_read} intervals"
         if any(self.skipped.values()):
             text += "; skipped: " + ", ".join(f"{n} {why}" for why, n in self.skipped.items() if n)
+        if self.usable != len(self):
+            text += f"; using {len(self)} of them"
         return text
 
 
