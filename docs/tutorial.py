@@ -108,12 +108,12 @@ def part_a(args, model_path: Path, model, out: Path) -> None:
 
     sim = args.simulated
     truth = sim / "truth"
-    n_sites = "100" if args.quick else "400"
+    n_sites = "40" if args.quick else "400"
 
     step("A1  attributions of the named units around planted motif sites (paper Figs 2-3)")
     run(["attribute", str(truth / "motif_sites.bed"), str(sim / "genome.fa"), str(out / "A1_attribution"),
          "-m", str(model_path), "--max-sites", n_sites, "--random-background", n_sites, "--steps",
-         "16" if args.quick else "32", "--no-progress"])
+         "8" if args.quick else "32", "--no-progress"])
 
     step("A2  first-layer filters as PWMs, matched against the planted motifs")
     run(["motifs", "filters", str(truth / "motif_sites.bed"), str(sim / "genome.fa"),
@@ -185,7 +185,7 @@ def part_b(args, model_path: Path, model, out: Path) -> None:
     step("B3  attributions around CTCF ChIP-seq summits (ENCODE K562), minus random windows")
     units = pick_units(model, ["CTCF", "Accessible DNA", "DNase-seq", "ChIP-seq"])
     run(["attribute", str(ctcf), str(fasta), str(out / "B3_ctcf_attribution"), "-m", str(model_path),
-         "--random-background", "30", "--steps", "16" if args.quick else "32", "--no-progress"] + units)
+         "--random-background", "30", "--steps", "8" if args.quick else "32", "--no-progress"] + units)
 
     step("B4  global importance of the CTCF core motif in dinucleotide-shuffled real windows")
     background = random_windows(genome, 64 if args.quick else 200, model.config.seq_len, seed=1, max_n_fraction=0.01)

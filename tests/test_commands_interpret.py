@@ -96,7 +96,8 @@ def test_attribute_finds_the_planted_motif(files, capsys):
                  "logo_mean.png", "logo_site_0.png", "attributions.npz", "summary.json"):
         assert (outdir / name).exists(), name
     signal = pd.read_csv(outdir / "central_signal.tsv", sep="\t").set_index("target")
-    assert signal.loc["unit unit_0", "ratio"] > 20
+    assert signal.loc["unit unit_0", "centre_vs_flanks"] > 20
+    assert signal.loc["unit unit_0", "centre_vs_baseline"] == np.inf      # the detector sees nothing in the background
     data = np.load(outdir / "attributions.npz")
     assert data["scores"].shape == (files["n_sites"], 2, 288) and data["background_scores"].shape[1] == 2
     centre = np.abs(data["scores"][:, 0, 140:152]).sum()

@@ -11,7 +11,7 @@ narrows bare names). Default: every named (direct) unit of the model.
 
 Methods: ``ig`` Integrated Gradients (Captum; neuron attribution on the latent layer for
 units), ``grad`` gradient x input, ``ism`` in-silico mutagenesis (every substitution; the
-central ``--ism-window`` bp only if given).
+central ``--ism-window`` bp, by default 2 x ``--flank``; 0 for the whole window).
 
 The baseline profile comes from ``--background`` windows (sequences without peaks), or else
 from ``--random-background N`` random genome windows that avoid the sites (default: as many
@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="Integrated Gradients (default), gradient x input, or in-silico mutagenesis")
     how.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps (default 50)")
     how.add_argument("--ism-window", type=int, default=None, metavar="BP",
-                     help="ISM: mutate only the central BP bases (default: the whole window)")
+                     help="ISM: mutate only the central BP bases (default: 2 x --flank; 0: the whole window, "
+                          "3 x seq_len substitutions per sequence)")
     data = parser.add_argument_group("sites and baseline")
     data.add_argument("--max-sites", type=int, default=500, help="attribute at most this many sites (random subset; default 500)")
     data.add_argument("--background", metavar="BED", help="baseline windows: intervals without peaks")
@@ -62,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--flank", type=int, default=50, help="profile plot range around the centre, bp (default 50)")
     out.add_argument("--logos", type=int, default=3, help="sequence logos of the first N sites (default 3)")
     out.add_argument("--save-raw", action="store_true", help="also save (N, T, 4, L) attributions and inputs")
-    common.add_compute_arguments(parser, batch_size=0)
+    common.add_compute_arguments(parser, batch_size=None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,10 +87,15 @@ def run(args: argparse.Namespace) -> int:
     common.require_file(args.fasta, "FASTA file")
     if args.background:
         common.require_file(args.background, "background BED file")
+    if args.batch_size is not None:
+        common.check_positive(args.batch_size, "--batch-size")
     for name in ("max_sites", "steps", "flank"):
         common.check_positive(getattr(args, name), f"--{name.replace('_', '-')}")
-    if args.ism_window is not None:
-        common.check_positive(args.ism_window, "--ism-window")
+    if args.ism_window is None:
+        args.ism_window = 2 * args.flank
+    elif args.ism_window < 0:
+        from ..errors import MFDError
+        raise MFDError(f"--ism-window must be >= 0, got {args.ism_window}", fix="use e.g. --ism-window 100 (0: whole window)")
     model = common.load(args.model)
     targets = (resolve_targets(model, args.output, args.unit, args.group) if (args.output or args.unit)
                else default_unit_targets(model))
@@ -114,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
                 if not len(background):
                     raise MFDError("could not draw random baseline windows (genome too small or too many N)",
                                    path=args.fasta, fix="pass --background BED, or --no-baseline")
-    batch = args.batch_size or None
+    batch = args.batch_size
     result = attribute_sites(model, sites, targets, method=args.method, background=background,
-                             orient=not args.no_orient, ism_window=args.ism_window, n_steps=args.steps,
+                             orient=not args.no_orient, ism_window=args.ism_window or None, n_steps=args.steps,
                              scale=args.scale, batch_size=batch, device=args.device, progress=not args.no_progress)
     profile = result.profile
     signal = central_signal(profile, half_width=10, flank=args.flank)
@@ -157,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"mfd attribute: {sites.skip_summary()}; attributed {len(sites)}"
           + (f", baseline {profile.n_baseline} windows" + (" (random)" if not args.background else "")
              if profile.n_baseline else ", no baseline"), file=sys.stderr)
-    print(f"central signal (mean corrected |score| within ±10 bp vs ±{args.flank} bp flanks), {args.method}:")
+    print(f"attribution on the sites ({args.method}): mean |score| within ±10 bp of the centre, in the "
+          f"±{args.flank} bp flanks, and at the same positions of the baseline windows:")
     print(text_table(signal))
     print(f"wrote {args.outdir}/: profiles.tsv, central_signal.tsv, profile.png, logo_mean.png, attributions.npz")
     return 0

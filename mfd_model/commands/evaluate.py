@@ -62,6 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="inverse regularisation strengths to choose from (default 1e-4 ... 1e2, 7 values)")
     enh.add_argument("--repeats", type=int, default=1, help="random 80/20 splits averaged (default 1)")
     enh.add_argument("--max-per-class", type=int, default=5000, help="subsample each class to at most this many")
+    enh.add_argument("--random-negatives", type=int, default=3, metavar="K",
+                     help="NEG 'random': K random genome windows per positive, avoiding the positives (default 3)")
 
     var = parser.add_argument_group("variants")
     var.add_argument("--variant-scores", metavar="TSV", help="variant scores table from 'mfd score-variants'")
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
                        (args.diagnostic_bed, "diagnostic BED")):
         if path and not Path(path).exists():
             raise MFDError(f"{what} not found", path=path, fix="check the path")
-    for name in ("max_bins", "folds", "repeats", "max_per_class", "diagnostic_bins", "adversary_steps", "batch_size"):
+    for name in ("max_bins", "folds", "repeats", "max_per_class", "random_negatives", "diagnostic_bins",
+                 "adversary_steps", "batch_size"):
         common.check_positive(getattr(args, name), "--" + name.replace("_", "-"))
     enhancer_sets = _enhancer_specs(args, sim)
     available = {
@@ -265,8 +268,8 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
     for tissue, (positive, negative) in specs.items():
         pos = read_windows(positive, genome, model.config.seq_len, what="enhancer BED")
         if negative == "random":
-            neg = random_windows(genome, len(pos), model.config.seq_len, seed=args.seed, max_n_fraction=0.05,
-                                 exclude=read_bed(positive))
+            neg = random_windows(genome, args.random_negatives * len(pos), model.config.seq_len, seed=args.seed,
+                                 max_n_fraction=0.05, exclude=read_bed(positive))
         else:
             neg = read_windows(negative, genome, model.config.seq_len, what="background BED")
         if len(pos) > args.max_per_class:

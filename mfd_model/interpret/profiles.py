@@ -95,24 +95,31 @@ def profile_table(profile: Profile, flank: int | None = None) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def _ratio(a: float, b: float) -> float:
+    if np.isfinite(b) and abs(b) > 1e-12:
+        return a / b
+    return float("inf") if a > 1e-12 else float("nan")
+
+
 def central_signal(profile: Profile, half_width: int = 10, flank: int = 50) -> pd.DataFrame:
-    """How much attribution sits on the sites: per target, the corrected absolute score in the
-    central ``±half_width`` bp vs the rest of the ``±flank`` window.
+    """How much attribution sits on the sites, per target (absolute scores, so signs cannot cancel).
 
     Returns:
-        DataFrame with ``target``, ``centre`` (mean corrected |score| at the centre),
-        ``flanks`` (mean elsewhere within ±flank), ``ratio`` (centre / flanks), ``n_sites``.
+        DataFrame with ``target``; ``centre``: mean |score| of the sites within ``±half_width``
+        bp of the centre; ``flanks``: the same elsewhere within ``±flank``; ``baseline_centre``:
+        the baseline sequences' mean |score| at the central positions (NaN without baseline);
+        ``centre_vs_flanks`` and ``centre_vs_baseline``: the ratios (> 1: the sites attract
+        attribution; ``inf`` when the denominator is zero); ``n_sites``.
     """
     pos = profile.position
     centre = np.abs(pos) <= half_width
     around = (np.abs(pos) <= flank) & ~centre
     rows = []
     for t, label in enumerate(profile.targets):
-        c = float(profile.corrected_abs[t, centre].mean())
-        f = float(profile.corrected_abs[t, around].mean()) if around.any() else float("nan")
-        if np.isfinite(f) and abs(f) > 1e-12:
-            ratio = c / f
-        else:                                   # nothing at all in the flanks
-            ratio = float("inf") if c > 1e-12 else float("nan")
-        rows.append({"target": label, "centre": c, "flanks": f, "ratio": ratio, "n_sites": profile.n_sites})
+        c = float(profile.mean_abs[t, centre].mean())
+        f = float(profile.mean_abs[t, around].mean()) if around.any() else float("nan")
+        b = float(profile.baseline_abs[t, centre].mean()) if profile.n_baseline else float("nan")
+        rows.append({"target": label, "centre": c, "flanks": f, "baseline_centre": b,
+                     "centre_vs_flanks": _ratio(c, f), "centre_vs_baseline": _ratio(c, b) if profile.n_baseline
+                     else float("nan"), "n_sites": profile.n_sites})
     return pd.DataFrame(rows)
