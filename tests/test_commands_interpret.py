@@ -91,7 +91,7 @@ def test_attribute_finds_the_planted_motif(files, capsys):
                  "--unit", "0", "--output", "detector", "--method", "grad", "--background", str(files["background"]),
                  "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "central signal" in printed
+    assert "attribution on the sites" in printed
     for name in ("profiles.tsv", "central_signal.tsv", "central_signal.md", "profile.png", "profile_window.png",
                  "logo_mean.png", "logo_site_0.png", "attributions.npz", "summary.json"):
         assert (outdir / name).exists(), name
