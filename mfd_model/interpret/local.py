@@ -79,7 +79,6 @@ class LocalTrunk:
         self.trunk = trunk
         self.body = [trunk.stem, trunk.tower, trunk.dilated]
         self._check(nn.Sequential(*self.body))
-        self._cache: dict[int, torch.Tensor] = {}
         self._x: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ structure
@@ -103,11 +102,17 @@ class LocalTrunk:
 
     # ------------------------------------------------------------------ reference
     @staticmethod
-    def _pad(module: nn.Module) -> int:
+    def _reach(conv: nn.Conv1d) -> tuple[int, int]:
+        """``(total, left)``: a convolution's span minus one and its left zero padding."""
+        total = conv.dilation[0] * (conv.kernel_size[0] - 1)
+        if conv.padding == "same":
+            return total, total // 2
+        return total, 0 if conv.padding == "valid" else conv.padding[0]
+
+    def _pad(self, module: nn.Module) -> int:
         """Zero padding a module's input needs for window reads (a convolution's reach)."""
         if isinstance(module, nn.Conv1d):
-            total = module.dilation[0] * (module.kernel_size[0] - 1)
-            left = total // 2 if module.padding == "same" else module.padding[0]
+            total, left = self._reach(module)
             return max(left, total - left)
         return 0
 
@@ -192,13 +197,12 @@ class LocalTrunk:
             return _window(ref_in, 0, seq, mut, lo, lo_b, width) + mut_b, lo_b
         length_out = self._outputs[id(module)].shape[2]
         if isinstance(module, nn.Conv1d):
-            k, d = module.kernel_size[0], module.dilation[0]
-            total = d * (k - 1)
-            left = total // 2 if module.padding == "same" else module.padding[0]
+            total, left = self._reach(module)
             w = min(mut.shape[2] + total, length_out)
             lo_out = (lo + left - total).clamp(0, length_out - w)
             window = _window(ref_in, self._pad(module), seq, mut, lo, lo_out - left, w + total)
-            out = F.conv1d(window, module.weight, module.bias, stride=1, padding=0, dilation=d, groups=module.groups)
+            out = F.conv1d(window, module.weight, module.bias, stride=1, padding=0, dilation=module.dilation[0],
+                           groups=module.groups)
             return out, lo_out
         # MaxPool1d with kernel = stride = s
         s = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
