@@ -95,6 +95,19 @@ def test_enrichment_equals_fisher_on_hand_computed_tables():
     assert set(per_output[per_output.feature_set == "bio"]["output"]) == {0, 1}
 
 
+def test_enrichment_cutoffs_use_all_scored_variants():
+    vep = np.arange(1, 21, dtype=float)[:, None]
+    is_true = np.zeros(20, bool)
+    is_true[[3, 18]] = True
+    labelled = np.ones(20, bool)
+    labelled[19] = False                       # scored (it sets the 0.9 quantile) but not labelled
+    table, _ = variant_enrichment({"x": vep}, is_true, labelled=labelled, cutoffs=[0.9])
+    row = table.iloc[0]
+    hand = np.array([[1, 0], [1, 17]])         # tagged: rows 18 (true) and 19 (unlabelled, left out)
+    assert (row.true_tagged, row.control_tagged, row.true_untagged, row.control_untagged) == tuple(hand.ravel())
+    assert row.p_value == pytest.approx(fisher_exact(hand, alternative="greater").pvalue, rel=1e-12)
+
+
 def test_enrichment_aggregates_unique_variants_over_outputs():
     vep = np.zeros((10, 2))
     vep[0, 0], vep[1, 1] = 5.0, 5.0                               # each output tags a different variant

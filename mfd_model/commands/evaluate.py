@@ -142,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
                          + (f"; baseline model: {args.baseline_model}" if baseline is not None else "") + "\n"]
     summary: dict = {"parts": parts, "model": args.model, "baseline_model": args.baseline_model}
     skipped = [p for p in PARTS if p not in parts]
+    reasons = {p: (f"needs {needs[p]}" if not available[p] else "not in --parts") for p in skipped}
     with StagedDir(args.outdir) as out:
         if "performance" in parts:
             _performance(args, model, out, report, summary)
@@ -152,11 +153,11 @@ def run(args: argparse.Namespace) -> int:
         if "diagnostics" in parts:
             _diagnostics(args, sim, model, out, report, summary)
         if skipped:
-            report.append("Not run: " + "; ".join(f"{p} (needs {needs[p]})" for p in skipped) + "\n")
+            report.append("Not run: " + "; ".join(f"{p} ({reasons[p]})" for p in skipped) + "\n")
         (out / "report.md").write_text("\n".join(report))
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     if skipped:
-        print("\nnot run: " + "; ".join(f"{p} (needs {needs[p]})" for p in skipped))
+        print("\nnot run: " + "; ".join(f"{p} ({reasons[p]})" for p in skipped))
     print(f"\nwrote {args.outdir}/report.md and the tables and figures next to it")
     return 0
 
@@ -376,7 +377,11 @@ def _variants(args, sim, model, out, report, summary) -> None:
                 continue
             raise MFDError(f"no {'true' if counts['true'] == 0 else 'control'} variant among the scored ones",
                            path=label_path, fix="check --true-values / --control-values and that the tables match")
-        table, per_output = variant_enrichment({k: v[rows] for k, v in matrices.items()}, is_true, cutoffs=cutoffs)
+        labelled = np.zeros(len(scores.keys), bool)
+        labelled[rows] = True
+        truth = np.zeros(len(scores.keys), bool)
+        truth[rows] = is_true
+        table, per_output = variant_enrichment(matrices, truth, labelled=labelled, cutoffs=cutoffs)
         table.insert(0, "true_class", name)
         per_output.insert(0, "true_class", name)
         experiments = {k: scores.experiments.get((mapping or {}).get(k, k), []) for k in matrices}

@@ -101,14 +101,17 @@ def fisher(table: np.ndarray, alternative: str = "greater") -> tuple[float, floa
 
 
 def variant_enrichment(scores: Mapping[str, np.ndarray], is_true: np.ndarray, *,
-                       cutoffs: Sequence[Cutoff] = ONE_SIDED, alternative: str = "greater"
-                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       labelled: np.ndarray | None = None, cutoffs: Sequence[Cutoff] = ONE_SIDED,
+                       alternative: str = "greater") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Table 2: enrichment of true variants among tagged ones, per feature set and cutoff.
 
     Args:
         scores: feature set (e.g. ``combined``, ``bio``, ``tech``, ``baseline``) -> VEP
             matrix shape=(V, O) (its own outputs; rows aligned with ``is_true``).
         is_true: bool, shape=(V,): true (e.g. eQTL, planted motif variant) vs control.
+        labelled: bool, shape=(V,): variants that enter the 2 x 2 tables (default all). The
+            quantile cutoffs are always taken over *all* scored variants, so thresholds do not
+            depend on which labels are analysed.
         cutoffs: quantile cutoffs (one-sided floats and/or two-sided pairs).
         alternative: Fisher test alternative (``greater``: enrichment).
     Returns:
@@ -119,6 +122,8 @@ def variant_enrichment(scores: Mapping[str, np.ndarray], is_true: np.ndarray, *,
         ``output``.
     """
     is_true = np.asarray(is_true, dtype=bool)
+    keep = np.ones(len(is_true), bool) if labelled is None else np.asarray(labelled, dtype=bool)
+    truth = is_true[keep]
     rows, per_output = [], []
     for cutoff in cutoffs:
         for name, vep in scores.items():
@@ -127,12 +132,12 @@ def variant_enrichment(scores: Mapping[str, np.ndarray], is_true: np.ndarray, *,
                 vep = vep[:, None]
             if vep.shape[0] != len(is_true):
                 raise ValueError(f"feature set {name!r} scores {vep.shape[0]} variants, labels cover {len(is_true)}")
-            tagged = tag_variants(vep, cutoff)
-            table = contingency(tagged.any(axis=1), is_true)
+            tagged = tag_variants(vep, cutoff)[keep]
+            table = contingency(tagged.any(axis=1), truth)
             odds, p = fisher(table, alternative)
             rows.append(_row(cutoff, name, table, odds, p))
             for o in range(vep.shape[1]):
-                t = contingency(tagged[:, o], is_true)
+                t = contingency(tagged[:, o], truth)
                 o_odds, o_p = fisher(t, alternative)
                 per_output.append({**_row(cutoff, name, t, o_odds, o_p), "output": o})
     return pd.DataFrame(rows), pd.DataFrame(per_output)
