@@ -237,3 +237,48 @@ def test_evaluate_requested_part_without_inputs_is_one_line(files, toy_paths, ca
     assert main(["evaluate", str(files["tmp"] / "ev"), "-m", str(model), "--enhancers", "liver=a.bed"]) == 2
     assert "--enhancers expects TISSUE=POS.bed,NEG.bed" in _error_line(capsys)
     assert not (files["tmp"] / "ev").exists()
+
+
+def test_evaluate_performance_and_variant_groups(files, toy_paths, monkeypatch, capsys):
+    """The performance part through the label-store interface (a fake store module), and
+    per-output odds ratios grouped by the model's metadata."""
+    import sys
+    import types
+
+    from test_evaluate import FakeStore
+
+    model = toy_mfd(toy_paths)
+    names = model.experiment_names
+    rng = np.random.default_rng(0)
+    starts = np.arange(24) * 200 + 300
+    labels = (rng.random((24, len(names))) < 0.4).astype(np.float32)
+    store = FakeStore(files["fasta"], labels, starts, list(names))
+    store.metadata = model.table
+    fake = types.ModuleType("mfd_model.train.labels")
+    fake.LabelStore = types.SimpleNamespace(open=lambda path: store)
+    monkeypatch.setitem(sys.modules, "mfd_model.train.labels", fake)
+    scores = files["tmp"] / "scores.tsv"
+    header = "#CHROM\tPOS\tID\tREF\tALT\t" + "\t".join(f"MFD/{n}/diff" for n in names)
+    body = [f"chrA\t{100 + 10 * k}\tv{k}\tA\tG\t" + "\t".join(f"{v:.3f}" for v in rng.normal(size=len(names)) + (k % 2))
+            for k in range(40)]
+    scores.write_text("\n".join([header] + body) + "\n")
+    label_table = files["tmp"] / "labels.tsv"
+    label_table.write_text("id\tlabel\n" + "".join(f"v{k}\t{k % 2}\n" for k in range(40)))
+    path = save_model(model, files["tmp"] / "mfd.pt")
+    outdir = files["tmp"] / "ev"
+    (files["tmp"] / "store").mkdir()
+    assert main(["evaluate", str(outdir), "-m", str(path), "--store", str(files["tmp"] / "store"), "--variant-scores", str(scores),
+                 "--variant-labels", str(label_table), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "Prediction performance" in printed and "Performance by metadata" in printed
+    performance = pd.read_csv(outdir / "performance.tsv", sep="\t")
+    assert list(performance["experiment"]) == names and performance["auroc"].between(0, 1).all()
+    by_meta = pd.read_csv(outdir / "performance_by_metadata.tsv", sep="\t")
+    assert set(by_meta[by_meta.column == "assay"]["value"]) == {"ChIP-seq", "DNase-seq", "ATAC-seq"}
+    groups = pd.read_csv(outdir / "variant_enrichment_by_metadata.tsv", sep="\t")
+    chip = groups[(groups.column == "assay") & (groups.value == "ChIP-seq") & (groups.cutoff == 0.9)]
+    per_output = pd.read_csv(outdir / "variant_enrichment_per_output.tsv", sep="\t")
+    chip_outputs = per_output[(per_output.cutoff == 0.9) & per_output.experiment.isin(
+        ["ctcf_k562_a", "ctcf_k562_b", "ep300_hepg2", "h3k27ac_liver"])]
+    assert chip["n_outputs"].iloc[0] == 4
+    assert chip["mean_odds_ratio"].iloc[0] == pytest.approx(chip_outputs["odds_ratio"].replace(np.inf, np.nan).mean())

@@ -7,7 +7,7 @@
 
 Targets: ``--output`` experiments (by name or index) and/or ``--unit`` latent units (by index
 or by the name of a direct factor: ``CTCF``, ``target:CTCF``, ``bio/target:CTCF``; ``--group``
-narrows bare names). Default: every named (direct) unit of the model.
+narrows bare names). Default: the named (direct) units of the model (at most 16).
 
 Methods: ``ig`` Integrated Gradients (Captum; neuron attribution on the latent layer for
 units), ``grad`` gradient x input, ``ism`` in-silico mutagenesis (every substitution; the
@@ -29,6 +29,8 @@ from __future__ import annotations
 import argparse
 
 from . import analysis_args as common
+
+MAX_DEFAULT_TARGETS = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,8 +99,14 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import MFDError
         raise MFDError(f"--ism-window must be >= 0, got {args.ism_window}", fix="use e.g. --ism-window 100 (0: whole window)")
     model = common.load(args.model)
-    targets = (resolve_targets(model, args.output, args.unit, args.group) if (args.output or args.unit)
-               else default_unit_targets(model))
+    if args.output or args.unit:
+        targets = resolve_targets(model, args.output, args.unit, args.group)
+    else:
+        targets = default_unit_targets(model)
+        if len(targets) > MAX_DEFAULT_TARGETS:
+            print(f"mfd attribute: explaining the first {MAX_DEFAULT_TARGETS} of {len(targets)} named units "
+                  f"(choose others with --unit)", file=sys.stderr)
+            targets = targets[:MAX_DEFAULT_TARGETS]
     genome = Genome(args.fasta)
     length = model.config.seq_len
     sites = read_windows(args.sites, genome, length, what="sites BED")

@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     perf.add_argument("--split", default="test", choices=["train", "valid", "test"], help="bins to evaluate (default test)")
     perf.add_argument("--max-bins", type=int, default=20000, help="evaluate a random subset of this many bins (default 20000)")
     perf.add_argument("--group-by", default="assay,target",
-                      help="metadata columns to summarise by (default assay,target; missing ones are skipped)")
+                      help="metadata columns to summarise performance and per-output odds ratios by "
+                           "(default assay,target; missing ones are skipped)")
 
     enh = parser.add_argument_group("enhancers")
     enh.add_argument("--enhancers", action="append", default=[], metavar="TISSUE=POS.bed,NEG.bed",
@@ -396,12 +397,43 @@ def _variants(args, sim, model, out, report, summary) -> None:
     per_output = pd.concat(per_outputs, ignore_index=True)
     write_table(table, out, "variant_enrichment")
     per_output.to_csv(out / "variant_enrichment_per_output.tsv", sep="\t", index=False, float_format="%.6g")
+    grouped = _odds_by_metadata(per_output, model, args.group_by)
+    if grouped is not None:
+        write_table(grouped, out, "variant_enrichment_by_metadata")
     plot_enrichment(table, per_output, out / "variant_enrichment.png")
     shown = table[["true_class", "cutoff", "feature_set", "tagged", "true_tagged", "control_tagged", "odds_ratio",
                    "p_value"]]
     _section("Variant enrichment (Table 2: odds ratio of true variants among tagged ones)", report, shown,
              "unique variants tagged by any output; one-sided Fisher exact test")
     summary["variants"] = info
+
+
+def _odds_by_metadata(per_output, model, group_by: str):
+    """Mean per-output odds ratio per metadata value (paper Fig. 4), when the outputs are the
+    model's experiments; ``None`` otherwise."""
+    import numpy as np
+
+    table = getattr(model, "table", None)
+    if table is None:
+        return None
+    frame = table.frame
+    id_column = _id_column(frame, per_output["experiment"].unique())
+    columns = [c.strip() for c in group_by.split(",") if c.strip() in frame.columns]
+    if id_column is None or not columns:
+        return None
+    meta = frame.set_index(id_column)
+    rows = []
+    finite = per_output.replace([np.inf, -np.inf], np.nan)
+    for column in columns:
+        values = meta.loc[finite["experiment"], column].astype(str).str.split(",").to_numpy()
+        exploded = finite.assign(value=values).explode("value")
+        for (true_class, cutoff, feature_set, value), group in exploded.groupby(
+                ["true_class", "cutoff", "feature_set", "value"], sort=False):
+            rows.append({"true_class": true_class, "cutoff": cutoff, "feature_set": feature_set, "column": column,
+                         "value": value.strip(), "n_outputs": len(group),
+                         "mean_odds_ratio": float(group["odds_ratio"].mean())})
+    import pandas as pd
+    return pd.DataFrame(rows)
 
 
 # ============================================================================ diagnostics
