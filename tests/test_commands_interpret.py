@@ -12,6 +12,7 @@ import torch
 from interpret_helpers import MOTIF, OTHER_MOTIF, detector_model, random_dna, small_config, toy_mfd, write_fasta
 from mfd_model.cli import main
 from mfd_model.encoding import one_hot_encode_batch, reverse_complement_one_hot
+from mfd_model.model import MFDModel
 from mfd_model.model_io import save_model
 
 CONTIG = 6000
@@ -209,8 +210,10 @@ def simulated(files, tmp_path):
 def test_evaluate_on_a_simulated_layout(simulated, toy_paths, capsys):
     root, scores = simulated
     model = save_model(toy_mfd(toy_paths), root.parent / "mfd.pt")
+    baseline = save_model(MFDModel(small_config(seq_len=160), ["a", "b"]).eval(), root.parent / "base.pt")
     outdir = root.parent / "evaluation"
-    code = main(["evaluate", str(outdir), "-m", str(model), "--simulated", str(root), "--variant-scores", str(scores),
+    code = main(["evaluate", str(outdir), "-m", str(model), "--baseline-model", str(baseline),
+                 "--simulated", str(root), "--variant-scores", str(scores),
                  "--score-map", "combined=diff,bio=bio", "--diagnostic-bins", "40", "--adversary-steps", "20",
                  "--folds", "3", "--cs", "0.1,1", "--no-progress"])
     printed = capsys.readouterr().out
@@ -227,6 +230,7 @@ def test_evaluate_on_a_simulated_layout(simulated, toy_paths, capsys):
     assert motif["odds_ratio"].iloc[0] > 1
     enhancers = pd.read_csv(outdir / "enhancers.tsv", sep="\t")
     assert list(enhancers["tissue"]) == ["liver", "mean"]
+    assert list(enhancers.columns) == ["tissue", "Baseline", "Combined", "Biological", "Technical"]
     assert not list(root.parent.glob(".evaluation.staging*"))
 
 

@@ -136,8 +136,12 @@ def run(args: argparse.Namespace) -> int:
     model = common.load(args.model)
     baseline = common.load(args.baseline_model) if args.baseline_model else None
     if "diagnostics" in parts and not model.is_mfd:
-        raise MFDError("diagnostics need an MFD model (a baseline model has no subspaces)",
-                       fix="leave diagnostics out of --parts")
+        if args.parts != "auto":
+            raise MFDError("diagnostics need an MFD model (a baseline model has no subspaces)",
+                           fix="leave diagnostics out of --parts")
+        parts.remove("diagnostics")
+        available["diagnostics"] = False
+        needs["diagnostics"] = "an MFD model (this is a baseline model)"
 
     report: list[str] = [f"# MFD evaluation\n\nmodel: {args.model or '(default)'}"
                          + (f"; baseline model: {args.baseline_model}" if baseline is not None else "") + "\n"]
@@ -290,8 +294,9 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
             for name in sets:
                 features.setdefault(name, []).append(emb.features[name])
             if baseline is not None:
-                emb_b = embed_windows(baseline, windows_, ["full"], strand=args.strand, batch_size=args.batch_size,
-                                      device=args.device, progress=not args.no_progress)
+                emb_b = embed_windows(baseline, _resized(windows_, baseline.config.seq_len), ["full"],
+                                      strand=args.strand, batch_size=args.batch_size, device=args.device,
+                                      progress=not args.no_progress)
                 features.setdefault("baseline", []).append(emb_b.features["full"])
         features = {name: np.concatenate(parts) for name, parts in features.items()}
         per_set = enhancer_classification(features, y, Cs=cs, folds=args.folds, repeats=args.repeats, seed=args.seed)
@@ -309,6 +314,20 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
              f"L2 logistic regression, C by {args.folds}-fold CV, balanced classes, stratified 80/20 split, "
              f"features strand={args.strand}")
     summary["enhancers"] = {"mean_auroc": {k: float(v) for k, v in table.loc["mean"].items()}, "counts": counts}
+
+
+def _resized(windows, seq_len: int):
+    """The same intervals as windows of another model's length (N-padded at contig ends)."""
+    if windows.seq_len == seq_len:
+        return windows
+    import pandas as pd
+
+    from ..interpret.windows import centred_windows
+
+    centre = windows.start + windows.seq_len // 2
+    frame = pd.DataFrame({"chrom": windows.chrom, "start": windows.source_start, "end": windows.source_end,
+                          "name": windows.ids, "strand": windows.strand, "centre": centre})
+    return centred_windows(frame, windows.genome, seq_len, allow_padding=True)
 
 
 # ============================================================================ variants
