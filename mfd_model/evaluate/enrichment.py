@@ -118,6 +118,7 @@ def variant_enrichment(scores: Mapping[str, np.ndarray], is_true: np.ndarray, *,
         ``(table, per_output)``: ``table`` has one row per (cutoff, feature set) with
         ``cutoff``, ``feature_set``, ``tagged``, ``true_tagged`` (a), ``control_tagged`` (b),
         ``true_untagged`` (c), ``control_untagged`` (d), ``odds_ratio``, ``p_value``
+        ``odds_ratio_haldane`` (0.5 added to each cell: finite when a cell is zero)
         (unique variants tagged by any output); ``per_output`` the same per output index
         ``output``.
     """
@@ -143,8 +144,14 @@ def variant_enrichment(scores: Mapping[str, np.ndarray], is_true: np.ndarray, *,
     return pd.DataFrame(rows), pd.DataFrame(per_output)
 
 
+def haldane_odds_ratio(table: np.ndarray) -> float:
+    """Odds ratio with 0.5 added to every cell (Haldane-Anscombe): finite when a cell is zero."""
+    (a, b), (c, d) = np.asarray(table, dtype=np.float64) + 0.5
+    return float(a * d / (b * c))
+
+
 def _row(cutoff: Cutoff, name: str, table: np.ndarray, odds: float, p: float) -> dict:
     return {"cutoff": cutoff_label(cutoff), "feature_set": name, "tagged": int(table[0].sum()),
             "true_tagged": int(table[0, 0]), "control_tagged": int(table[0, 1]),
             "true_untagged": int(table[1, 0]), "control_untagged": int(table[1, 1]),
-            "odds_ratio": odds, "p_value": p}
+            "odds_ratio": odds, "odds_ratio_haldane": haldane_odds_ratio(table), "p_value": p}

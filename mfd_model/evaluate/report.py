@@ -112,17 +112,24 @@ def plot_enrichment(table: pd.DataFrame, per_output: pd.DataFrame, path) -> Path
         x = np.arange(len(cutoffs))
         sets = list(dict.fromkeys(part["feature_set"]))
         ax = axes[row, 0]
+        any_zero_cell = False
         for k, name in enumerate(sets):
             sub = part[part["feature_set"] == name].set_index("cutoff").loc[cutoffs]
             colour = FEATURE_COLOURS.get(name)
-            ax.plot(x, sub["odds_ratio"], "-", color=colour, label=FEATURE_LABELS.get(name, name))
+            odds = sub["odds_ratio"].to_numpy(dtype=float)
+            zero_cell = ~np.isfinite(odds) | (odds <= 0)          # a zero cell: show the Haldane value
+            any_zero_cell |= bool(zero_cell.any())
+            odds = np.where(zero_cell, sub["odds_ratio_haldane"].to_numpy(dtype=float), odds)
+            ax.plot(x, odds, "-", color=colour, label=FEATURE_LABELS.get(name, name))
             significant = sub["p_value"].to_numpy() < 0.05
-            ax.scatter(x[significant], sub["odds_ratio"].to_numpy()[significant], color=colour, zorder=3)
-            ax.scatter(x[~significant], sub["odds_ratio"].to_numpy()[~significant], facecolor="white",
-                       edgecolor=colour, zorder=3)
+            for mask, marker in ((~zero_cell, "o"), (zero_cell, "^")):
+                ax.scatter(x[mask & significant], odds[mask & significant], color=colour, marker=marker, zorder=3)
+                ax.scatter(x[mask & ~significant], odds[mask & ~significant], facecolor="white", edgecolor=colour,
+                           marker=marker, zorder=3)
         ax.axhline(1.0, color="grey", lw=0.6, ls=":")
+        ax.set_yscale("log")
         ax.set_xticks(x, cutoffs)
-        ax.set_xlabel("quantile cutoff")
+        ax.set_xlabel("quantile cutoff" + ("   (triangles: a zero cell, Haldane-corrected OR)" if any_zero_cell else ""))
         ax.set_ylabel("odds ratio (unique variants)")
         ax.set_title("enrichment" + (f": {group} vs control" if group else "") + " (filled: Fisher p < 0.05)")
         ax.legend(fontsize=8)
@@ -130,19 +137,20 @@ def plot_enrichment(table: pd.DataFrame, per_output: pd.DataFrame, path) -> Path
         data, labels, colours = [], [], []
         for cutoff in cutoffs:
             for name in sets:
-                values = outputs[(outputs["cutoff"] == cutoff) & (outputs["feature_set"] == name)]["odds_ratio"]
+                values = outputs[(outputs["cutoff"] == cutoff) & (outputs["feature_set"] == name)]["odds_ratio_haldane"]
                 values = values.replace([np.inf, -np.inf], np.nan).dropna()
                 data.append(values.to_numpy() if len(values) else np.array([np.nan]))
                 labels.append(f"{cutoff}\n{FEATURE_LABELS.get(name, name)[:4]}")
                 colours.append(FEATURE_COLOURS.get(name, "#999999"))
         box = ax.boxplot(data, patch_artist=True, showfliers=False)
+        ax.set_yscale("log")
         for patch, colour in zip(box["boxes"], colours):
             patch.set_facecolor(colour)
             patch.set_alpha(0.6)
         ax.set_xticks(np.arange(1, len(labels) + 1), labels, fontsize=6)
         ax.axhline(1.0, color="grey", lw=0.6, ls=":")
-        ax.set_ylabel("odds ratio per output")
-        ax.set_title("per-output odds ratios")
+        ax.set_ylabel("odds ratio per output (Haldane)")
+        ax.set_title("per-output odds ratios (0.5 added to each cell)")
     fig.tight_layout()
     return save(fig, path)
 
