@@ -98,7 +98,6 @@ def pick_units(model, wanted: list[str]) -> list[str]:
 
 # ============================================================================ part A
 def part_a(args, model_path: Path, model, out: Path) -> None:
-    import numpy as np
     import pandas as pd
 
     from mfd_model.interpret.ersatz import motif_one_hot, random_sequences
@@ -148,7 +147,6 @@ def part_a(args, model_path: Path, model, out: Path) -> None:
     if args.quick:
         argv += ["--max-per-class", "200", "--diagnostic-bins", "600", "--adversary-steps", "100", "--max-bins", "3000"]
     run(argv)
-    _ = np  # (numpy imported for users extending the tutorial)
 
 
 # ============================================================================ part B

@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("fasta", metavar="FASTA", help="reference genome (plain or BGZF FASTA)")
     parser.add_argument("out", metavar="OUT", help="output file: *.parquet or *.npz")
     common.add_model_argument(parser)
-    parser.add_argument("--features", default="bio,tech,full",
-                        help="comma-separated feature sets: bio, tech, full (default: all three; a baseline model has only full)")
+    parser.add_argument("--features", default=None,
+                        help="comma-separated feature sets: bio, tech, full (default: all three; full for a baseline model)")
     parser.add_argument("--strand", default="mean", choices=["fwd", "rc", "mean", "concat"],
                         help="forward, reverse complement, their mean (default) or their concatenation (paper)")
     parser.add_argument("--shifts", default=None, metavar="LIST",
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     common.check_positive(args.batch_size, "--batch-size")
     shifts = common.shifts(args)
     model = common.load(args.model)
-    sets = check_feature_sets(model, [s.strip() for s in args.features.split(",") if s.strip()])
+    wanted = args.features or ("bio,tech,full" if model.is_mfd else "full")
+    sets = check_feature_sets(model, [s.strip() for s in wanted.split(",") if s.strip()])
     windows = read_windows(args.bed, Genome(args.fasta), model.config.seq_len, shifts=shifts,
                            allow_padding=args.allow_padding)
     embedding = embed_windows(model, windows, sets, strand=args.strand, shifts=shifts, batch_size=args.batch_size,
