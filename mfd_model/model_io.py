@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .atomic import atomic_output
+from .outputs import atomic_path
 from .config import ModelConfig
 from .errors import ConfigError, MFDError
 from .metadata import MetadataEncoder, MetadataTable
@@ -78,7 +78,7 @@ def save_model(model: MFDModel, path: str | Path) -> Path:
     path = Path(path)
     payload = {"format": FORMAT, "spec": model_spec(model),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
 

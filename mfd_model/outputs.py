@@ -18,6 +18,13 @@ from typing import Iterator
 from .errors import MFDError
 
 
+def _file_mode() -> int:
+    """The mode a newly created file gets under the current umask (mkstemp would leave 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path next to ``path``; renamed to ``path`` if the block succeeds.
@@ -39,6 +46,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _file_mode())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
