@@ -27,7 +27,7 @@ from mfd_model.train import simulate as sim
 from mfd_model.train.simulate import SimulationParams, simulate
 from mfd_model.train.tsvformat import Const, Fixed, Ints, Labels, format_rows, open_gzip
 
-TINY = dict(genome_size=400_000, n_chromosomes=2, n_experiments=32, n_motif_variants=60, n_bias_variants=60,
+TINY = dict(genome_size=400_000, n_chromosomes=2, n_experiments=80, n_motif_variants=60, n_bias_variants=60,
             n_control_variants=120)
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -73,10 +73,11 @@ def labels(data, bins, experiments) -> np.ndarray:
     out = np.zeros((len(bins), len(experiments)), dtype=bool)
     for e, path in enumerate(experiments["peak_file"]):
         overlap: dict[int, int] = {}
-        for _, peak in read_bed(data / path).iterrows():
-            for b in range(peak.start // 128, (peak.end - 1) // 128 + 1):
-                row = row_of[(peak.chrom, b * 128)]
-                bp = min(peak.end, b * 128 + 128) - max(peak.start, b * 128)
+        peaks = read_bed(data / path)
+        for chrom, start, end in zip(peaks["chrom"], peaks["start"].tolist(), peaks["end"].tolist()):
+            for b in range(start // 128, (end - 1) // 128 + 1):
+                row = row_of[(chrom, b * 128)]
+                bp = min(end, b * 128 + 128) - max(start, b * 128)
                 if bp >= 64:
                     out[row, e] = True
                 overlap[row] = overlap.get(row, 0) + bp
@@ -275,15 +276,31 @@ def test_biases_act_on_technical_metadata_only(bins, experiments, labels):
     assert _rate(labels, background, newest) > 3 * _rate(labels, background, oldest)
 
 
-def test_biology_depends_on_target_and_tissue(bins, experiments, labels):
+def test_biology_depends_on_target_and_tissue(data, bins, experiments, labels):
+    tissues = pd.read_csv(data / "truth" / "tissues.tsv", sep="\t")
+    active = {t: a.split(",") for t, a in zip(tissues["tissue"], tissues["active_tfs"])}
+    assert all("CTCF" in tfs for tfs in active.values())
+    assert len({tuple(sorted(tfs)) for tfs in active.values()}) == len(active)     # tissues differ
+    checked = set()
     for e, row in experiments.iterrows():
-        if row.assay == "ChIP-seq" and row.target not in ("H3K27ac",) and row.gc_strength == 0:
-            own = (bins[f"motif_{row.target}"] > 0).to_numpy() & (bins["n_fraction"] == 0).to_numpy()
+        if row.target == "Accessible DNA":
+            relevant = active[row.tissue]
+        elif row.target == "H3K27ac":
+            relevant = [tf for tf in active[row.tissue] if tf != "CTCF"]
+        else:
+            relevant = [row.target] if row.target in active[row.tissue] else []
+        assert sorted(row.relevant_tfs.split(",") if row.relevant_tfs else []) == sorted(relevant)
+        if row.assay == "ChIP-seq" and row.target != "H3K27ac":
+            own = ((bins[f"motif_{row.target}"] > 0) & (bins["n_fraction"] == 0) & (bins["gc_rich"] == 0)
+                   & (bins["kmer_ChIP-seq"] == 0)).to_numpy()
             rate = labels[own, e].mean()
-            if row.relevant_tfs:                       # the TF is active in this tissue
+            if relevant:                               # the TF is active in this tissue
                 assert rate > 0.7, row.experiment
+                checked.add("active")
             else:                                      # ChIP of an absent TF: no biological peaks
                 assert rate < 0.2, row.experiment
+                checked.add("absent")
+    assert checked == {"active", "absent"}
 
 
 def test_enhancers_and_background(data, bins):
