@@ -180,7 +180,8 @@ def test_motif_sites_match_their_pwms_and_the_bin_counts(data, bins, fasta):
                         names=["chrom", "start", "end", "tf", "score", "strand"])
     pwms = _read_meme(data / "truth" / "motifs.meme")
     assert set(pwms) == {tf.name for tf in sim.TFS} and set(sites["tf"]) == set(pwms)
-    assert len(sites) == pytest.approx(400_000 * 0.9 / 1000, rel=0.2)    # ~1 per kb of clean sequence
+    clean = sum(text.count("A") + text.count("C") + text.count("G") + text.count("T") for text in fasta.values())
+    assert len(sites) == pytest.approx(clean * SimulationParams().motifs_per_kb / 1000, rel=0.02)
     log_odds = {tf: np.log2(m / 0.25) for tf, m in pwms.items()}
     matches, planted_scores, random_scores = [], [], []
     rng = np.random.default_rng(1)

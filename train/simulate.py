@@ -213,7 +213,7 @@ class SimulationParams:
     gc_range: tuple[float, float] = (0.30, 0.65)
     telomere_gap: int = 10_000
     internal_gaps: int = 2
-    motifs_per_kb: float = 1.0
+    motifs_per_kb: float = 2.0
     n_experiments: int = 60
     replicates: int = 2
     histone_mark: bool = True
@@ -222,7 +222,7 @@ class SimulationParams:
     assay_kmers: tuple[tuple[str, str, float], ...] = (
         ("DNase-seq", "CCTTGA", 1.0), ("ATAC-seq", "GCCGAC", 1.0), ("ChIP-seq", "TATCGA", 0.35))
     biology_strength: float = 4.5
-    kmer_strength: float = 3.0
+    kmer_strength: float = 4.0
     kmer_cap: int = 2
     gc_strength: float = 4.0
     gc_rich_threshold: float = 0.5
@@ -808,7 +808,7 @@ def call_peaks(score: np.ndarray, threshold: float, bins: Bins, chromosome_lengt
     # -log10 p of every called bin and Benjamini-Hochberg -log10 q (called bins are the top ranks)
     from scipy.special import log_ndtr
     neg_log10_p = -log_ndtr(-z_called) / np.log(10)
-    order = np.argsort(-z_called, kind="stable")
+    order = np.argsort(-z_called)
     ranked = neg_log10_p[order] - np.log10(n_tests) + np.log10(np.arange(1, len(order) + 1))
     neg_log10_q = np.empty_like(ranked)
     neg_log10_q[order] = np.maximum(np.maximum.accumulate(ranked[::-1])[::-1], 0.0)
