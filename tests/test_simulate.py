@@ -167,9 +167,9 @@ def test_bin_truth_matches_brute_force_recount(data, bins, fasta):
         gc = (text.count("G") + text.count("C")) / acgt if acgt else 0.0
         assert bins.at[row, "gc"] == pytest.approx(gc, abs=6e-5)
         assert bins.at[row, "gc_rich"] == int(round(gc, 4) >= params.gc_rich_threshold)
-        extended = fasta[chrom][start:end + 5]
         for assay, kmer in kmers.items():
-            count = sum(extended[i:i + 6] in (kmer, revcomp(kmer)) for i in range(128))
+            extended = fasta[chrom][start:end + len(kmer) - 1]
+            count = sum(extended[i:i + len(kmer)] in (kmer, revcomp(kmer)) for i in range(128))
             assert bins.at[row, f"kmer_{assay}"] == count, (row, assay)
     assert (bins["end"] - bins["start"] == 128).all()
     assert 0.03 < bins["gc_rich"].mean() < 0.3 and 0.3 < bins["gc"][bins["n_fraction"] == 0].mean() < 0.5
@@ -334,7 +334,7 @@ def test_variants(data, fasta):
     kmers = [k for _, kmer, _ in params.assay_kmers for k in (kmer, revcomp(kmer))]
 
     def covering(text: str, pos: int) -> list[str]:
-        return [k for k in kmers for i in range(pos - 5, pos + 1) if text[i:i + 6] == k]
+        return [k for k in kmers for i in range(pos - len(k) + 1, pos + 1) if text[i:i + len(k)] == k]
 
     kinds: dict[str, int] = {}
     with pysam.VariantFile(str(data / "variants.vcf.gz")) as vcf:
@@ -349,8 +349,8 @@ def test_variants(data, fasta):
         assert rec.ref == text[pos] and rec.alts[0] != rec.ref and rec.alts[0] in "ACGT"
         alt_text = text[:pos] + rec.alts[0] + text[pos + 1:]
         here = sites[(sites["chrom"] == chrom) & (sites["start"] <= pos) & (sites["end"] > pos)]
-        near = sites[(sites["chrom"] == chrom) & (sites["start"] - params.control_min_distance <= pos)
-                     & (sites["end"] + params.control_min_distance > pos)]
+        near = sites[(sites["chrom"] == chrom) & (sites["start"] - params.control_min_distance < pos)   # < d bp away
+                     & (sites["end"] - 1 + params.control_min_distance > pos)]
         if kind == "motif":
             assert len(here) == 1 and here.iloc[0].tf == rec.info["TF"]
             site = here.iloc[0]
@@ -411,7 +411,7 @@ def test_failure_leaves_nothing_and_outdir_is_protected(tmp_path, monkeypatch):
 @pytest.mark.parametrize("values, message", [
     (dict(genome_size=100_000, n_chromosomes=8), "genome too small for 8 chromosomes"),
     (dict(n_experiments=7), "not a multiple of replicates"),
-    (dict(assay_kmers=(("DNase-seq", "GATAAG", 1.0), ("ATAC-seq", "GCCGAC", 1.0), ("ChIP-seq", "TATCGA", 0.3))),
+    (dict(assay_kmers=(("DNase-seq", "GATAAG", 1.0), ("ATAC-seq", "GCCGA", 1.0), ("ChIP-seq", "TATCGA", 0.3))),
      "occurs in the GATA1 consensus"),
     (dict(years=()), "years"),
     (dict(motifs_per_kb=-1.0), "motifs_per_kb"),

@@ -221,7 +221,7 @@ class SimulationParams:
     labs: tuple[tuple[str, float], ...] = (("Bernstein", 0.0), ("Myers", 0.25), ("Snyder", 0.5), ("Stam", 1.0))
     years: tuple[int, ...] = (2010, 2012, 2014, 2016, 2018, 2020)
     assay_kmers: tuple[tuple[str, str, float], ...] = (
-        ("DNase-seq", "CCTTGA", 1.0), ("ATAC-seq", "GCCGAC", 1.0), ("ChIP-seq", "TATCGA", 0.35))
+        ("DNase-seq", "CCTTG", 1.0), ("ATAC-seq", "GCCGA", 1.0), ("ChIP-seq", "TATCGA", 0.35))
     biology_strength: float = 4.5
     kmer_strength: float = 4.0
     kmer_cap: int = 2
@@ -323,7 +323,7 @@ class SimulationParams:
                 and isinstance(k[2], (int, float)) and 0 <= k[2] <= 100 for k in self.assay_kmers):
             fail("assay_kmers", f"expected one (assay, k-mer of 3-16 ACGT, weight >= 0) for each of "
                  f"{', '.join(ASSAYS)}, got {self.assay_kmers!r}",
-                 "use e.g. [[DNase-seq, CCTTGA, 1.0], [ATAC-seq, GCCGAC, 1.0], [ChIP-seq, TATCGA, 0.35]]")
+                 "use e.g. [[DNase-seq, CCTTG, 1.0], [ATAC-seq, GCCGA, 1.0], [ChIP-seq, TATCGA, 0.35]]")
         for assay, kmer, _ in self.assay_kmers:
             for tf in TFS:
                 if kmer in tf.consensus.upper() or reverse_complement(kmer) in tf.consensus.upper():
