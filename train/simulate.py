@@ -391,7 +391,8 @@ class SimulationSummary:
             f"wrote {self.outdir}",
             f"genome: {genome:,} bp in {len(self.chromosomes)} chromosomes, {self.n_bins:,} bins",
             f"planted TF instances: {self.n_motif_sites:,}",
-            f"experiments: {self.n_experiments} ({self.n_conditions} conditions), {self.n_peaks:,} peaks, "
+            f"experiments: {self.n_experiments} ({self.n_conditions} condition{'s' if self.n_conditions != 1 else ''}), "
+            f"{self.n_peaks:,} peaks, "
             f"{100 * self.mean_called_fraction:.1f} % of bins called on average",
             f"variants: {variants}",
             f"time: {self.seconds:.1f} s",
@@ -983,6 +984,8 @@ def _bias_variants(genome: SimulatedGenome, sites: MotifSites, kmer_hits: list[n
     """Break one occurrence of an assay's k-mer, far from TF instances, creating no other."""
     assays = [(a, assay, kmer) for a, (assay, kmer, weight) in enumerate(params.assay_kmers) if weight > 0]
     variants: list[Variant] = []
+    if not assays:
+        return variants
     for i, (a, assay, kmer) in enumerate(assays):
         wanted = params.n_bias_variants // len(assays) + (i < params.n_bias_variants % len(assays))
         hits = kmer_hits[a]
