@@ -12,6 +12,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
     "prepare": ("mfd_model.commands.prepare", "FASTA + metadata + peak files -> a sparse label store for training"),
     "train": ("mfd_model.commands.train", "train MFD (or the baseline) from a label store: mfd train --config FILE.yaml"),
+    "export": ("mfd_model.commands.export", "a trained model -> Kipoi model source (PyTorch + TensorFlow variants)"),
+    "predict": ("mfd_model.commands.predict", "BED + FASTA -> per-experiment probabilities (TSV, Parquet, HDF5)"),
 }
 
 
