@@ -32,12 +32,15 @@ class PredictionModule(LightningModule):
         self.reverse_complement = reverse_complement
 
     def on_predict_start(self) -> None:
+        from .fast_model import inference_model
+
         world = self.trainer.world_size
         if self.device.type == "cpu" and world > 1:  # share the cores instead of oversubscribing them
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        self.net = inference_model(self.model, self.device).to(self.device)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return probabilities_step(self.model, batch["x"], self.reverse_complement)
+        return probabilities_step(self.net, batch["x"], self.reverse_complement)
 
 
 class MemmapWriter(BasePredictionWriter):

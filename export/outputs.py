@@ -4,7 +4,8 @@ The format follows the file name: ``.tsv`` / ``.txt`` / ``.tsv.gz`` (tab-separat
 ``chrom start end name <experiment>...``), ``.parquet`` / ``.pq``, ``.h5`` / ``.hdf5``
 (datasets ``chrom``, ``start``, ``end``, ``name``, ``probabilities`` (N, O) and
 ``experiment_names``). Rows are streamed in chunks, so the probabilities never need to fit in
-memory twice; the file is written under a temporary name and renamed when complete.
+memory twice; the file is written under a temporary name and renamed when complete. Floats
+are written in their shortest round-trip form (float32), so the TSV loses nothing.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from mfd_model.errors import MFDError
 FORMATS = {".tsv": "tsv", ".txt": "tsv", ".tsv.gz": "tsv", ".txt.gz": "tsv", ".parquet": "parquet",
            ".pq": "parquet", ".h5": "hdf5", ".hdf5": "hdf5"}
 CHUNK_ROWS = 65536
-FLOAT_FORMAT = "%.7g"  # float32 keeps ~7 significant digits
 
 
 def output_format(path: str | Path) -> str:
@@ -82,14 +82,31 @@ def _frame(intervals: pd.DataFrame, probabilities: np.ndarray, experiments: list
 
 
 def _write_tsv(tmp: Path, name: str, intervals, probabilities, experiments, attributes) -> None:
+    """Arrow's C++ CSV writer when pyarrow is installed (10x faster than pandas), else pandas."""
+    gz = name.lower().endswith(".gz")
+    text_fields = [*experiments, *intervals["chrom"].astype(str), *intervals["name"].astype(str)]
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+    except ImportError:
+        pa = None
+    if pa is not None and not any(ch in field for field in text_fields for ch in '\t\n\r"'):
+        options = pa_csv.WriteOptions(delimiter="\t", quoting_style="none", include_header=False)
+        sink = pa.CompressedOutputStream(str(tmp), "gzip") if gz else pa.OSFile(str(tmp), "wb")
+        with sink:
+            sink.write(("\t".join(_columns(experiments)) + "\n").encode("utf-8"))
+            for rows in _chunks(len(intervals)):
+                table = pa.Table.from_pandas(_frame(intervals, probabilities, experiments, rows), preserve_index=False)
+                pa_csv.write_csv(table, sink, options)
+        return
     import gzip
 
-    opener = gzip.open if name.lower().endswith(".gz") else open
+    opener = gzip.open if gz else open
     with opener(tmp, "wt", encoding="utf-8", newline="") as handle:
         handle.write("\t".join(_columns(experiments)) + "\n")
         for rows in _chunks(len(intervals)):
             _frame(intervals, probabilities, experiments, rows).to_csv(
-                handle, sep="\t", header=False, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+                handle, sep="\t", header=False, index=False, lineterminator="\n")
 
 
 def _write_parquet(tmp: Path, name: str, intervals, probabilities, experiments, attributes) -> None:

@@ -34,24 +34,32 @@ def toy_model(folder: Path, head: str = "mfd", seed: int = 0, **config):
 
 
 def spread_out_(model, seed: int = 0):
-    """Perturb every parameter and BatchNorm statistic so that outputs vary widely between inputs.
+    """Give a fresh model weights and BatchNorm statistics like a trained model's.
 
-    A freshly initialised model has identity BatchNorms and probabilities near 0.5; a translation
-    error in those parts would go unnoticed. After this, logits spread over several units (std
-    about 2, like a trained model's), not hundreds (where float32 rounding alone exceeds 1e-4).
+    A freshly initialised model has identity BatchNorms and probabilities near 0.5, so a
+    translation error in those parts would go unnoticed. Here every parameter is perturbed,
+    the BatchNorm running statistics are estimated on random sequence (as training does), and
+    the last layer is scaled so that logits vary between sequences by about 2 (std), like a
+    trained model's (not by hundreds, where float32 rounding alone exceeds 1e-4).
     """
     g = torch.Generator().manual_seed(seed + 1)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     with torch.no_grad():
-        for name, buf in model.named_buffers():
-            if name.endswith("running_mean"):
-                buf.copy_(torch.randn(buf.shape, generator=g) * 0.3)
-            elif name.endswith("running_var"):
-                buf.copy_(torch.rand(buf.shape, generator=g) * 1.5 + 0.5)
-        for name, p in model.named_parameters():
+        for p in model.parameters():
             p.add_(torch.randn(p.shape, generator=g) * 0.1)
-        last = model.feature_norm if model.is_mfd else model.head.linear
-        for p in last.parameters():
-            p.mul_(4.0)
+        model.train()
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # cumulative average over the calibration batches
+        for k in range(3):
+            model(torch.from_numpy(random_onehot(64, model.config.seq_len, seed=seed + 100 + k)))
+        for norm in norms:
+            norm.momentum = 0.1
+        model.eval()
+        x = torch.from_numpy(random_onehot(64, model.config.seq_len, seed=seed))
+        spread = model.logits(x).std(dim=0).mean()
+        last = model.feature_norm.weight if model.is_mfd else model.head.linear.weight
+        last.mul_(2.0 / spread)
     return model
 
 

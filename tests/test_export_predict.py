@@ -17,6 +17,9 @@ from mfd_model.export.predict_bed import predict_intervals
 from mfd_model.export.windows import centered_windows, encode_sequences
 
 HG38 = ("hg38_chr1_1mb", "hg38_1m.fa.gz")
+# mfd predict runs the channels-last rebuild on the CPU: it differs from the module by float32
+# rounding, as much as the module itself differs from a float64 evaluation (~5e-6 here).
+ATOL = 1e-5
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -100,7 +103,7 @@ def test_predictions_equal_interval_by_interval_reference(model, bed, fasta):
     expected = _brute_force(model, bed, fasta)
     assert result.probabilities.shape == expected.shape == (300, model.n_experiments)
     assert expected.std() > 0.05
-    np.testing.assert_allclose(result.probabilities, expected, atol=2e-6, rtol=0)
+    np.testing.assert_allclose(result.probabilities, expected, atol=ATOL, rtol=0)
     assert result.intervals["name"].tolist() == [f"peak{k}" for k in range(300)]
     # unknown contig and windows off the contig ends: counted and reported, not silently dropped
     assert result.plan.unknown_contig == 1 and result.plan.off_contig == 2
@@ -109,7 +112,7 @@ def test_predictions_equal_interval_by_interval_reference(model, bed, fasta):
 
 def test_reverse_complement_average_and_batch_size(model, bed, fasta):
     a = predict_intervals(model, bed, fasta, batch_size=7, reverse_complement=True, progress=False, log=lambda _: None)
-    np.testing.assert_allclose(a.probabilities, _brute_force(model, bed, fasta, rc=True), atol=2e-6, rtol=0)
+    np.testing.assert_allclose(a.probabilities, _brute_force(model, bed, fasta, rc=True), atol=ATOL, rtol=0)
 
 
 def test_pad_scores_windows_off_the_contig_end(model, bed, fasta):
@@ -121,7 +124,7 @@ def test_pad_scores_windows_off_the_contig_end(model, bed, fasta):
     seq = Genome(fasta).fetch("chr1", int(start[0]), int(start[0]) + 1152)  # N-padded on the left
     with torch.no_grad():
         expected = model(torch.from_numpy(one_hot_encode(seq)[None]))[0].numpy()
-    np.testing.assert_allclose(result.probabilities[edge], expected, atol=2e-6, rtol=0)
+    np.testing.assert_allclose(result.probabilities[edge], expected, atol=ATOL, rtol=0)
 
 
 @pytest.mark.parametrize("devices", [1, 2])
@@ -178,3 +181,19 @@ def test_cli_bad_input_is_one_line_and_no_output(model, fasta, tmp_path, capsys)
     assert main(["predict", str(bad), str(fasta), str(tmp_path / "pred.xlsx")]) == 2
     assert "unknown output format" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.bed"]
+
+
+@pytest.mark.parametrize("kind", ["mfd", "baseline_even_kernels"])
+def test_channels_last_rebuild_equals_the_model(tmp_path, kind):
+    from mfd_model.export.fast_model import ChannelsLastMFD
+    from export_helpers import random_onehot
+    kwargs = {} if kind == "mfd" else {"head": "baseline", "stem_kernel": 14, "tower_kernel": 4, "dilated_kernel": 2}
+    model = toy_model(tmp_path, seed=5, **kwargs)
+    fast = ChannelsLastMFD(model)
+    x = torch.from_numpy(random_onehot(200, 1152, seed=6))
+    with torch.no_grad():
+        expected, logits = model(x), model.logits(x)
+        torch.testing.assert_close(fast.features(x), model.features(x), atol=1e-4, rtol=0)
+        torch.testing.assert_close(fast.logits(x), logits, atol=1e-4, rtol=0)
+        torch.testing.assert_close(fast(x), expected, atol=ATOL, rtol=0)
+    assert logits.std(dim=0).mean() > 1.0
