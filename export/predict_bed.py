@@ -87,7 +87,11 @@ class PredictionResult:
     experiments: list[str]
 
 
-def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, batch_size: int = 256,
+CPU_BATCH_SIZE = 64  # narrow convolutions run fastest on batches that stay in cache
+GPU_BATCH_SIZE = 512
+
+
+def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, batch_size: int | None = None,
                       reverse_complement: bool = False, pad: bool = False, device: str | None = None,
                       devices: int = 1, use_lightning: bool = False, num_workers: int = 0,
                       progress: bool = True, workdir: str | Path | None = None,
@@ -98,7 +102,7 @@ def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, ba
         model: the model (eval mode is set here).
         bed: BED-like intervals (plain or gzip).
         fasta: the reference (plain or BGZF).
-        batch_size: windows per model call.
+        batch_size: windows per model call (default 64 on the CPU, 512 on a GPU).
         reverse_complement: average the probabilities of both strands.
         pad: score windows that run off a contig end, N-padded (otherwise skipped and reported).
         device: single-process device (``None``: CUDA if available).
@@ -112,8 +116,12 @@ def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, ba
         :class:`PredictionResult`; ``probabilities`` shape=(n_scored, O), float32.
     """
     log = log or (lambda line: print(line, file=sys.stderr))
+    if batch_size is None:
+        from mfd_model.predict import resolve_device
+        on_gpu = torch.cuda.is_available() and (device is None or resolve_device(device).type == "cuda")
+        batch_size = GPU_BATCH_SIZE if on_gpu else CPU_BATCH_SIZE
     if batch_size < 1:
-        raise MFDError(f"batch size must be >= 1, got {batch_size}", fix="pass --batch-size 256")
+        raise MFDError(f"batch size must be >= 1, got {batch_size}", fix="pass --batch-size 64, or leave it out")
     if devices < 1:
         raise MFDError(f"devices must be >= 1, got {devices}", fix="pass --devices 1 or more")
     intervals = read_bed(bed, with_name=True)

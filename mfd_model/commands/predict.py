@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="output: .tsv / .tsv.gz, .parquet or .h5 (chosen by the extension)")
     parser.add_argument("-m", "--model", help="model: .pt, .ckpt or a Kipoi model folder (default: the packaged "
                                               "default model)")
-    parser.add_argument("--batch-size", type=int, default=256, help="windows per model call (default 256)")
+    parser.add_argument("--batch-size", type=int, help="windows per model call (default 64 on the CPU, 512 on a GPU)")
     parser.add_argument("--rc", action="store_true", help="average with the reverse-complement prediction")
     parser.add_argument("--pad", action="store_true",
                         help="score windows that run off a contig end, padded with N (default: skip and report)")
