@@ -158,6 +158,10 @@ def export_source(models: dict[str, MFDModel], outdir: str | Path, *, kinds: tup
     if unknown or not kinds:
         raise MFDError(f"unknown variant kind(s): {', '.join(sorted(unknown)) or '(none given)'}",
                        fix=f"use {' and/or '.join(VARIANT_KINDS)}")
+    if "tensorflow" in kinds:
+        import importlib.util
+        if importlib.util.find_spec("tensorflow") is None:
+            raise MFDError("the tensorflow variant needs TensorFlow", fix="pip install 'mfd-kipoi[tf]', or pass --only pytorch")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     destination = outdir / GROUP

@@ -22,6 +22,12 @@ from mfd_model.model import MFDModel
 
 from .predict_bed import WindowBatches, probabilities_step
 
+# Batches carry their own row indices, so Lightning's batch-index bookkeeping is not needed. Set at
+# import so that it also holds in the processes ddp_spawn starts (they import this module).
+warnings.filterwarnings("ignore", message=".*infer the batch indices.*")
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*treespec, LeafSpec.*")  # Lightning 2.6 on torch 2.13
+
 
 class PredictionModule(LightningModule):
     """Wraps the model for ``Trainer.predict``: a batch ``{"index", "x"}`` -> probabilities (b, O)."""
@@ -68,17 +74,16 @@ def lightning_predict(model: MFDModel, dataset: WindowBatches, result_path: str 
                       progress: bool = True) -> None:
     """Fill ``result_path`` (an (N, O) float32 ``.npy`` created by the caller) with probabilities."""
     loader = torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers)
-    trainer = Trainer(accelerator="auto", devices=devices, strategy="ddp_spawn" if devices > 1 else "auto",
-                      logger=False, enable_checkpointing=False, enable_model_summary=False,
-                      enable_progress_bar=progress, callbacks=[MemmapWriter(result_path)], inference_mode=True)
-    quiet = logging.getLogger("lightning.pytorch")
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)
+    quiet = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # no "GPU available", tips and the like around our own progress report
+        logger.setLevel(logging.WARNING)
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            warnings.filterwarnings("ignore", message=".*predict_dataloader.*")
-            trainer.predict(PredictionModule(model.eval(), reverse_complement), dataloaders=loader,
-                            return_predictions=False)
+        trainer = Trainer(accelerator="auto", devices=devices, strategy="ddp_spawn" if devices > 1 else "auto",
+                          logger=False, enable_checkpointing=False, enable_model_summary=False,
+                          enable_progress_bar=progress, callbacks=[MemmapWriter(result_path)], inference_mode=True)
+        trainer.predict(PredictionModule(model.eval(), reverse_complement), dataloaders=loader,
+                        return_predictions=False)
     finally:
-        quiet.setLevel(level)
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)

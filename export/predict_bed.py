@@ -152,7 +152,11 @@ def _run(model: MFDModel, dataset: WindowBatches, shape: tuple[int, int], workdi
     if not shape[0]:
         return result
     if devices > 1 or use_lightning:
-        from .lightning_predict import lightning_predict
+        try:
+            from .lightning_predict import lightning_predict
+        except ImportError:
+            raise MFDError("prediction on several devices needs Lightning", fix="pip install 'mfd-kipoi[train]', "
+                           "or predict in one process (--devices 1)") from None
         del result  # each Lightning process opens the file itself
         lightning_predict(model, dataset, path, reverse_complement=reverse_complement, devices=devices,
                           num_workers=num_workers, progress=progress)
