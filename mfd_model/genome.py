@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
-from .encoding import base_indices
 from .errors import MFDError
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ class Genome:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._fasta = None
+        self._pid = os.getpid()
         self._aliases: dict[str, str | None] = {}
         self._reported_aliases: set[tuple[str, str]] = set()
         self.contigs = {name: record.rlen for name, record in self._open().index.items()}
@@ -56,6 +57,9 @@ class Genome:
 
     # ------------------------------------------------------------------ opening
     def _open(self):
+        if self._pid != os.getpid():
+            # a forked DataLoader worker: never share the parent's file handle (offsets would race)
+            self._fasta, self._pid = None, os.getpid()
         if self._fasta is None:
             import pyfaidx
             if not self.path.exists():
@@ -123,6 +127,7 @@ class Genome:
 
     def fetch_indices(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Base indices (A,C,G,T -> 0..3, other -> -1) of ``[start, end)``, shape=(end - start,)."""
+        from .encoding import base_indices
         return base_indices(self.fetch(chrom, start, end))
 
     def checksum(self, chunk_size: int = 1 << 22) -> str:

@@ -13,15 +13,14 @@ or the packaged default model when no path is given.
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .outputs import atomic_path
 from .config import ModelConfig
 from .errors import ConfigError, MFDError
 from .metadata import MetadataEncoder, MetadataTable
@@ -88,17 +87,10 @@ def load_state(model: MFDModel, state_dict: dict[str, torch.Tensor], source: str
 def save_model(model: MFDModel, path: str | Path) -> Path:
     """Write the model file atomically (temporary name, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "spec": model_spec(model),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -100,8 +100,9 @@ def _type_ok(value: Any, annotation: str) -> bool:
         "str": lambda v: isinstance(v, str),
         "bool": lambda v: isinstance(v, bool),
         "None": lambda v: v is None,
+        "HeadKind": lambda v: isinstance(v, str),
     }
-    return any(checks[part.strip()](value) for part in annotation.split("|"))
+    return any(checks.get(part.strip(), lambda v: True)(value) for part in annotation.split("|"))
 
 
 def check_mapping(doc: LocatedYaml, key_path: tuple, mapping: Any, cls: type,

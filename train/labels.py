@@ -98,6 +98,14 @@ class LabelStore:
         metadata = _read_metadata(path / "metadata.tsv", info, fix)
         return cls(path, info, metadata, arrays)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the path only: a worker process (spawn, DDP) reopens and re-maps the store
+        instead of receiving copies of its arrays."""
+        return {"path": str(self.path)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(LabelStore.open(state["path"]).__dict__)
+
     # ------------------------------------------------------------------ rows and labels
     def indices(self, split: str) -> np.ndarray:
         """Rows of one split (``train``, ``valid`` or ``test``), in genome order: int64, shape=(n_split,)."""
@@ -179,9 +187,10 @@ class LabelStore:
             f"label store {self.path}: {self.n_bins:,} bins of {self.bin_size} bp x {self.n_experiments:,} experiments, "
             f"{nnz:,} positive labels ({density:.3%} dense)",
             f"bins: {c['bins_tiled']:,} tiled; dropped {c['bins_dropped_n']:,} with > "
-            f"{self.params['max_n_fraction']:g} N, {c['bins_dropped_blacklist']:,} blacklisted, "
-            f"{c['bins_dropped_min_positives']:,} positive in < {self.params['min_positive_experiments']} experiments; "
-            f"{self.n_bins:,} kept",
+            f"{self.params['max_n_fraction']:g} N, {c['bins_dropped_blacklist']:,} blacklisted"
+            + (f", {c['bins_dropped_min_positives']:,} positive in < {self.params['min_positive_experiments']} "
+               f"experiments" if self.params.get("min_positive_experiments") else "")
+            + f"; {self.n_bins:,} kept",
             "splits: " + ", ".join(f"{k} {v:,}" for k, v in self.info["splits"].items()),
             f"peaks: {c['peaks_read']:,} read, {c['peaks_used']:,} used, "
             f"{c['peaks_unknown_contig_total']:,} on contigs not in the FASTA, "

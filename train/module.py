@@ -79,7 +79,8 @@ class MFDLightningModule(pl.LightningModule):
         optimisers = self.optimizers()
         model_opt, adversary_opt = optimisers if isinstance(optimisers, list) else (optimisers, None)
 
-        # 1. model step: BCE + lambda * adversarial R2 (adversaries fixed)
+        # 1. model step: BCE + lambda * adversarial R2 (adversaries fixed; gradients flow through them)
+        self.toggle_optimizer(model_opt)
         features = self.model.features(x)
         bce = F.binary_cross_entropy_with_logits(self.model.logits_from_features(features), y)
         loss = bce
@@ -90,13 +91,16 @@ class MFDLightningModule(pl.LightningModule):
         model_opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         model_opt.step()
+        self.untoggle_optimizer(model_opt)
 
         # 2. adversary step on detached features: maximise R2
         if adversary_opt is not None:
+            self.toggle_optimizer(adversary_opt)
             adversary_loss = -self._penalty(features.detach())
             adversary_opt.zero_grad(set_to_none=True)
             self.manual_backward(adversary_loss)
             adversary_opt.step()
+            self.untoggle_optimizer(adversary_opt)
             self.log("train/adversary_r2", -adversary_loss.detach(), on_step=True, on_epoch=True, sync_dist=True)
 
         self.log("train/bce", bce.detach(), on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
@@ -120,8 +124,8 @@ class MFDLightningModule(pl.LightningModule):
         self.val_count += len(y)
 
     def on_validation_epoch_end(self) -> None:
-        positives = self.trainer.strategy.reduce(self.val_positives, reduce_op="sum")
-        count = self.trainer.strategy.reduce(self.val_count, reduce_op="sum")
+        positives = self.trainer.strategy.reduce(self.val_positives.clone(), reduce_op="sum")
+        count = self.trainer.strategy.reduce(self.val_count.clone(), reduce_op="sum")
         auroc = self.val_auroc.compute()
         auprc = self.val_auprc.compute()
         self.val_auroc.reset(); self.val_auprc.reset()

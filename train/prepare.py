@@ -22,11 +22,11 @@ What it does, in order (every default below is a :class:`PrepareParams` field):
    random with ``seed`` (0); exactly ``round(valid_fraction * n)`` bins (the last block drawn is
    cut short). The rest is train.
 
-Memory grows with the number of positive labels (8 bytes each while building, plus per-bin
-arrays), never with bins x experiments: each experiment contributes ``bin * O + experiment``
-keys; one in-place sort at the end orders them bin-major (keys are unique, so the sort is
-stable by construction) and gives the CSR rows. The store is written to a temporary folder
-beside ``store`` and renamed when complete.
+Memory grows with the number of positive labels (4 bytes each while reading, 8 while building
+the CSR, plus a few per-bin arrays), never with bins x experiments: each experiment keeps its
+positive bins (int32); a counting sort over bins then places experiments in increasing order,
+so each CSR row comes out sorted without a comparison sort. The store is written to a
+temporary folder beside ``store`` and renamed when complete.
 """
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ class PrepareParams:
             except _Invalid as bad:
                 raise ConfigError(f"{f.name}: {bad.message}", fix=bad.fix) from None
             object.__setattr__(self, f.name, value)
-        problem = _cross_check(self)
+        problem = _cross_check({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
         if problem:
             name, bad = problem
             raise ConfigError(f"{name}: {bad.message}", fix=bad.fix)
@@ -155,8 +155,7 @@ class PrepareParams:
                 values[f.name] = _convert(f.name, mapping[f.name])
             except _Invalid as bad:
                 raise fail((f.name,), bad.message, bad.fix) from None
-        partial = dataclasses.replace(_DEFAULTS, **values)  # validated field by field above
-        problem = _cross_check(partial)
+        problem = _cross_check(values)
         if problem:
             name, bad = problem
             raise fail((name,), bad.message, bad.fix)
@@ -274,14 +273,18 @@ def _convert(name: str, value: Any) -> Any:
     raise _Invalid("unknown parameter")  # pragma: no cover - every field is listed above
 
 
-def _cross_check(params: PrepareParams) -> tuple[str, _Invalid] | None:
-    if params.min_overlap > params.bin_size:
-        return "min_overlap", _Invalid(f"min_overlap {params.min_overlap} exceeds bin_size {params.bin_size}: "
-                                       f"no bin could be positive", "use 1 <= min_overlap <= bin_size")
+def _cross_check(values: dict[str, Any]) -> tuple[str, _Invalid] | None:
+    """The first problem between checked values (missing ones take their defaults): (key, problem)."""
+    min_overlap = values.get("min_overlap", _DEFAULT["min_overlap"])
+    bin_size = values.get("bin_size", _DEFAULT["bin_size"])
+    if min_overlap > bin_size:
+        key = "min_overlap" if "min_overlap" in values else "bin_size"
+        return key, _Invalid(f"min_overlap {min_overlap} exceeds bin_size {bin_size}: no bin could be positive",
+                             "set min_overlap (--min-overlap) between 1 and bin_size")
     return None
 
 
-_DEFAULTS = PrepareParams(fasta="-", metadata="-", store="-")
+_DEFAULT = {f.name: f.default for f in dataclasses.fields(PrepareParams)}
 
 
 # ============================================================================ inputs
@@ -543,64 +546,79 @@ def experiment_tiles(path: Path, mapper: ContigMapper, tiling: Tiling, min_overl
     return positive_tiles(lo[inside], hi[inside], tiling.bin_size, min_overlap)
 
 
-def collect_label_keys(experiments: Experiments, mapper: ContigMapper, tiling: Tiling, keep: np.ndarray,
-                       min_overlap: int, counts: PeakCounts, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """All positive (tile, experiment) pairs on kept tiles as sorted keys ``tile * O + experiment``.
+@dataclass
+class PositiveTiles:
+    """Positive tiles of every experiment, as read (kept tiles only).
 
-    Returns:
-        keys: int64, shape=(nnz,), sorted (bin-major, experiments ascending within a bin);
-        dropped: positive labels that fell on dropped tiles, per experiment, int64, shape=(O,).
+    Attributes:
+        parts: per experiment, its positive tiles, sorted unique, int32 (int64 past 2**31 tiles).
+        per_tile: number of positive experiments of each tile, int32, shape=(n_tiles,).
+        dropped: positives that fell on dropped (N / blacklist) tiles, per experiment, int64, shape=(O,).
+    """
+
+    parts: list[np.ndarray]
+    per_tile: np.ndarray
+    dropped: np.ndarray
+
+
+def collect_positive_tiles(experiments: Experiments, mapper: ContigMapper, tiling: Tiling, keep: np.ndarray,
+                           min_overlap: int, counts: PeakCounts, progress: bool = True) -> PositiveTiles:
+    """Read every peak file (one at a time, with a progress bar) and keep its positive tiles.
+
+    Memory: 4 bytes per positive label, plus ``per_tile``.
     """
     from tqdm.auto import tqdm
 
     n_exp = len(experiments.names)
+    dtype = np.int32 if tiling.total < 2 ** 31 else np.int64
     parts: list[np.ndarray] = []
+    per_tile = np.zeros(tiling.total, dtype=np.int32)
     dropped = np.zeros(n_exp, dtype=np.int64)
     bar = tqdm(experiments.peak_files, desc="reading peak files", unit="file", disable=not progress)
     for e, path in enumerate(bar):
         tiles = experiment_tiles(path, mapper, tiling, min_overlap, counts)
-        kept = tiles[keep[tiles]]
+        kept = tiles[keep[tiles]].astype(dtype)
         dropped[e] = len(tiles) - len(kept)
-        parts.append(kept * n_exp + e)
-    keys = np.empty(sum(len(p) for p in parts), dtype=np.int64)
-    position = 0
-    parts.reverse()
-    while parts:                                               # copy and free part by part
-        part = parts.pop()
-        keys[position:position + len(part)] = part
-        position += len(part)
-    keys.sort()                                                # unique keys: order is fully determined
-    return keys, dropped
+        per_tile[kept] += 1                                    # tiles are unique within an experiment
+        parts.append(kept)
+    return PositiveTiles(parts, per_tile, dropped)
 
 
-def build_csr(keys: np.ndarray, candidate_tiles: np.ndarray, n_exp: int, min_positive: int,
-              chunk: int = 1 << 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR labels over the candidate tiles with at least ``min_positive`` positives.
+def build_csr(positives: PositiveTiles, keep: np.ndarray,
+              min_positive: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSR labels over the kept tiles with at least ``min_positive`` positive experiments.
+
+    A counting sort: row lengths come from ``per_tile``; experiments are then placed in
+    increasing order, so each row's experiment indices come out sorted (stable by construction,
+    O(nnz), no comparison sort). Each experiment's part is freed once placed.
 
     Args:
-        keys: sorted ``tile * O + experiment`` keys, int64, shape=(nnz,), all on candidate tiles.
-        candidate_tiles: sorted tiles that passed the N / blacklist filters, int64, shape=(n,).
+        positives: from :func:`collect_positive_tiles` (its ``parts`` are consumed).
+        keep: tiles that passed the N / blacklist filters, bool, shape=(n_tiles,).
 
     Returns:
-        rows: kept tiles, int64, shape=(N,); indptr: int64, shape=(N + 1,);
-        indices: experiment of each label, int32, shape=(nnz_kept,).
+        rows: kept tiles in genome order, int64, shape=(N,); indptr: int64, shape=(N + 1,);
+        indices: experiment of each positive label, int32, shape=(nnz,);
+        per_experiment: positive labels of each experiment, int64, shape=(O,).
     """
-    lo = np.searchsorted(keys, candidate_tiles * n_exp)
-    hi = np.searchsorted(keys, (candidate_tiles + 1) * n_exp)
-    per_tile = hi - lo
-    selected = per_tile >= min_positive
-    rows = candidate_tiles[selected]
-    indptr = np.concatenate([[0], np.cumsum(per_tile[selected])]).astype(np.int64)
-    mask = None if selected.all() else np.repeat(selected, per_tile)
+    selected = keep & (positives.per_tile >= min_positive)
+    rows = np.flatnonzero(selected)
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(positives.per_tile[rows], out=indptr[1:])
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    out = 0
-    for start in range(0, len(keys), chunk):
-        part = keys[start:start + chunk]
-        if mask is not None:
-            part = part[mask[start:start + chunk]]
-        indices[out:out + len(part)] = part % n_exp
-        out += len(part)
-    return rows, indptr, indices
+    cursor = np.zeros(len(selected), dtype=np.int64)           # next free slot of each tile's row
+    cursor[rows] = indptr[:-1]
+    parts = positives.parts
+    per_experiment = np.zeros(len(parts), dtype=np.int64)
+    for e in range(len(parts)):
+        tiles = parts[e]
+        if min_positive > 0:
+            tiles = tiles[selected[tiles]]
+        indices[cursor[tiles]] = e
+        cursor[tiles] += 1
+        per_experiment[e] = len(tiles)
+        parts[e] = None  # type: ignore[call-overload]
+    return rows, indptr, indices, per_experiment
 
 
 # ============================================================================ splits
@@ -687,13 +705,12 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
     counts["bins_dropped_blacklist"] = int((black & ~n_rich).sum())
 
     peaks = PeakCounts()
-    keys, dropped = collect_label_keys(experiments, mapper, tiling, keep, params.min_overlap, peaks, progress)
-    rows, indptr, indices = build_csr(keys, np.flatnonzero(keep), len(experiments.names),
-                                      params.min_positive_experiments)
-    del keys
+    positives = collect_positive_tiles(experiments, mapper, tiling, keep, params.min_overlap, peaks, progress)
+    rows, indptr, indices, per_experiment = build_csr(positives, keep, params.min_positive_experiments)
     counts["bins_dropped_min_positives"] = int(keep.sum()) - len(rows)
     counts["bins_kept"] = len(rows)
-    counts.update(_peak_counts(peaks, mapper, dropped, indices, len(experiments.names)))
+    counts.update(_peak_counts(peaks, positives.dropped, per_experiment))
+    del positives
     if peaks.unknown:
         log.warning("peaks on contigs not in the FASTA ignored: %s",
                     ", ".join(f"{k} {v:,}" for k, v in sorted(peaks.unknown.items(), key=lambda kv: -kv[1])[:8]))
@@ -726,8 +743,7 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
     return LabelStore.open(store)
 
 
-def _peak_counts(peaks: PeakCounts, mapper: ContigMapper, dropped: np.ndarray, indices: np.ndarray,
-                 n_exp: int) -> dict[str, Any]:
+def _peak_counts(peaks: PeakCounts, dropped: np.ndarray, per_experiment: np.ndarray) -> dict[str, Any]:
     return {
         "peaks_read": peaks.read,
         "peaks_used": peaks.used,
@@ -737,7 +753,7 @@ def _peak_counts(peaks: PeakCounts, mapper: ContigMapper, dropped: np.ndarray, i
         "peaks_clipped": peaks.clipped,
         "peaks_empty": peaks.empty,
         "labels_on_dropped_bins": int(dropped.sum()),
-        "positives_per_experiment": np.bincount(indices, minlength=n_exp).tolist(),
+        "positives_per_experiment": per_experiment.tolist(),
     }
 
 
@@ -752,10 +768,7 @@ def _is_store(path: Path) -> bool:
 
 def _check_target(store: Path, overwrite: bool) -> None:
     if not store.exists():
-        if not store.parent.is_dir():
-            raise MFDError("the label store's parent folder does not exist", path=store.parent,
-                           fix="create it first, or choose another store path")
-        return
+        return                                                  # missing parent folders are created at the end
     empty_dir = store.is_dir() and not any(store.iterdir())
     if empty_dir:
         return
@@ -770,6 +783,7 @@ def _check_target(store: Path, overwrite: bool) -> None:
 def _write_store(store: Path, info: dict[str, Any], table: MetadataTable, arrays: dict[str, np.ndarray],
                  overwrite: bool) -> None:
     """Write into ``.<name>.tmp-<pid>`` beside ``store`` and rename it into place when complete."""
+    store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.parent / f".{store.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)

@@ -117,6 +117,13 @@ def build_spec(config: TrainConfig, store: LabelStore) -> dict[str, Any]:
             "info": info}
 
 
+def _tensorboard_without_tensorflow() -> None:
+    """TensorBoard's event writer imports TensorFlow when it is installed (slow and noisy); its
+    own ``tensorboard.compat.notf`` switch makes it use the built-in stub instead."""
+    import types
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+
+
 def _trainer(config: TrainConfig, store: LabelStore, progress: bool) -> pl.Trainer:
     t = config.training
     out = config.output
@@ -125,10 +132,16 @@ def _trainer(config: TrainConfig, store: LabelStore, progress: bool) -> pl.Train
                                         save_top_k=1, enable_version_counter=False)
     callbacks = [best, LastCheckpoint(checkpoints, t.checkpoint_every_n_steps),
                  TrainingPlots(out, list(store.experiment_names))]
+    _tensorboard_without_tensorflow()
     loggers = [pl.loggers.CSVLogger(out, name="logs", version=""),
                pl.loggers.TensorBoardLogger(out, name="tensorboard", version="", default_hp_metric=False)]
     strategy = t.strategy
-    if strategy == "auto" and t.devices not in (1, "1") and t.accelerator in ("cpu",):
+    several = t.num_nodes > 1 or t.devices not in (1, "1")
+    if several and strategy in ("auto", "ddp") and config.model.head == "mfd":
+        # two backward passes per step (model, then adversaries): DDP must expect parameters
+        # that one of them does not reach
+        strategy = "ddp_find_unused_parameters_true"
+    elif several and strategy == "auto" and t.accelerator == "cpu":
         strategy = "ddp"
     return pl.Trainer(
         max_epochs=t.max_epochs, accelerator=t.accelerator, devices=t.devices, strategy=strategy,
