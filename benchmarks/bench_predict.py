@@ -117,10 +117,12 @@ def main() -> None:
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from mfd_model import save_model
+    from mfd_model.bed import read_bed
     from mfd_model.export.kipoi_source import export_source
     from mfd_model.export.outputs import write_predictions
     from mfd_model.export.predict_bed import predict_intervals
-    from mfd_model.export.windows import centered_windows, fetch_windows
+    from mfd_model.export.fetch import fetch_windows
+    from mfd_model.interpret.windows import centred_windows
     from mfd_model.genome import Genome
     from mfd_model.predict import predict
 
@@ -165,9 +167,8 @@ def main() -> None:
     from mfd_model.export.fast_model import ChannelsLastMFD
 
     genome = Genome(FASTA)
-    intervals = pd.read_csv(bed, sep="\t", header=None)
-    starts, _ = centered_windows(intervals[1].to_numpy(), intervals[2].to_numpy(), model.config.seq_len)
-    x = fetch_windows(genome, intervals[0].to_numpy(), starts, model.config.seq_len)
+    windows = centred_windows(read_bed(bed), genome, model.config.seq_len)
+    x = fetch_windows(genome, windows.chrom, windows.start, model.config.seq_len)
     fast = ChannelsLastMFD(model)
     raw = {}
     for name, net in (("module", model), ("channels-last", fast)):

@@ -18,7 +18,7 @@ from mfd_model.genome import Genome
 from mfd_model.model import MFDModel
 from mfd_model.predict import predict
 
-from .windows import encode_sequences
+from .fetch import encode_sequences
 
 PROBABILITY_TOLERANCE = 1e-5
 LOGIT_TOLERANCE = 1e-4

@@ -35,12 +35,13 @@ from mfd_model.genome import Genome
 from mfd_model.kipoi_folder import DEFAULT_MODEL_DIR, GROUP, SPEC_FILE, WEIGHTS_FILE, file_md5
 from mfd_model.model import MFDModel
 from mfd_model.model_io import model_spec
+from mfd_model.outputs import atomic_path
 from mfd_model.predict import predict
 
 from .equivalence import KIPOISEQ_N, Equivalence, check_equivalence
 from .examples import write_example_files
+from .fetch import fetch_windows
 from .kipoi_yaml import VariantPaths, model_description, render
-from .windows import centered_windows, fetch_windows
 
 WRAPPER = Path(__file__).resolve().parent / "kipoi_model.py"
 VARIANT_KINDS = ("pytorch", "tensorflow")
@@ -75,12 +76,15 @@ def write_column_labels(model: MFDModel, path: Path) -> None:
 def example_inputs(model: MFDModel, fasta: Path, bed: Path) -> np.ndarray:
     """The example BED's windows as kipoiseq's SeqIntervalDl produces them: shape=(N, 4, L), N as 0.25."""
     from mfd_model.bed import read_bed
+    from mfd_model.interpret.windows import centred_windows
 
-    intervals = read_bed(bed)
-    starts, _ = centered_windows(intervals["start"].to_numpy(), intervals["end"].to_numpy(), model.config.seq_len)
     genome = Genome(fasta)
     try:
-        return fetch_windows(genome, intervals["chrom"].to_numpy(), starts, model.config.seq_len, n_value=KIPOISEQ_N)
+        windows = centred_windows(read_bed(bed), genome, model.config.seq_len)
+        if len(windows) != windows.n_read:
+            raise MFDError(f"example windows do not fit the example FASTA: {windows.skip_summary()}", path=bed,
+                           fix="report this as a bug")
+        return fetch_windows(genome, windows.chrom, windows.start, model.config.seq_len, n_value=KIPOISEQ_N)
     finally:
         genome.close()
 
@@ -198,10 +202,8 @@ def export_source(models: dict[str, MFDModel], outdir: str | Path, *, kinds: tup
 
 # ----------------------------------------------------------------------------- the root default model
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_root_model(model: MFDModel, repo: str | Path, seed: int = 0) -> list[Path]:

@@ -1,5 +1,7 @@
 """Prediction tables: intervals + one probability column per experiment, as TSV, Parquet or HDF5.
 
+(:mod:`mfd_model.outputs` is the project's atomic-output helper; this module is the table format.)
+
 The format follows the file name: ``.tsv`` / ``.txt`` / ``.tsv.gz`` (tab-separated, header
 ``chrom start end name <experiment>...``), ``.parquet`` / ``.pq``, ``.h5`` / ``.hdf5``
 (datasets ``chrom``, ``start``, ``end``, ``name``, ``probabilities`` (N, O) and
@@ -9,8 +11,6 @@ are written in their shortest round-trip form (float32), so the TSV loses nothin
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mfd_model.errors import MFDError
+from mfd_model.outputs import atomic_path
 
 FORMATS = {".tsv": "tsv", ".txt": "tsv", ".tsv.gz": "tsv", ".txt.gz": "tsv", ".parquet": "parquet",
            ".pq": "parquet", ".h5": "hdf5", ".hdf5": "hdf5"}
@@ -57,16 +58,9 @@ def write_predictions(path: str | Path, intervals: pd.DataFrame, probabilities: 
     _columns(experiments)
     if len(intervals) != probabilities.shape[0]:
         raise ValueError("one row of probabilities per interval expected")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         {"tsv": _write_tsv, "parquet": _write_parquet, "hdf5": _write_hdf5}[kind](
-            Path(tmp), path.name, intervals, probabilities, experiments, attributes or {})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            tmp, path.name, intervals, probabilities, experiments, attributes or {})
     return path
 
 

@@ -1,7 +1,8 @@
 """``mfd predict``: BED + FASTA -> per-experiment probabilities, fast and with the same numbers as Kipoi.
 
-    intervals (BED)  --plan_windows-->  centred windows of seq_len (as kipoiseq's auto_resize_len)
-                     --WindowBatches-->  one-hot batches (vectorised encoding, optional DataLoader workers)
+    intervals (BED)  --centred_windows-->  windows of seq_len centred on the midpoints (as kipoiseq's
+                                           auto_resize_len); unknown contigs / off-contig windows counted
+                     --WindowBatches-->  one-hot batches (batched reads, vectorised encoding)
                      --model-->          probabilities (N, O), optionally averaged with the reverse complement
                      --write_predictions--> TSV / Parquet / HDF5
 
@@ -34,7 +35,9 @@ from mfd_model.errors import MFDError
 from mfd_model.genome import Genome
 from mfd_model.model import MFDModel
 
-from .windows import WindowPlan, fetch_windows, plan_windows
+from mfd_model.interpret.windows import SKIP_OUTSIDE, Windows, centred_windows
+
+from .fetch import fetch_windows
 
 
 class WindowBatches(torch.utils.data.Dataset):
@@ -79,9 +82,17 @@ def probabilities_step(model: torch.nn.Module, x: torch.Tensor, reverse_compleme
 
 @dataclass
 class PredictionResult:
-    """The scored intervals and their probabilities (rows aligned)."""
+    """The scored intervals and their probabilities (rows aligned).
 
-    plan: WindowPlan
+    Attributes:
+        windows: the scored windows, with the counts of skipped intervals by reason.
+        intervals: ``chrom`` (as the FASTA spells it), ``start``, ``end`` (the input interval),
+            ``name``, one row per scored interval, in input order.
+        probabilities: shape=(n_scored, O), float32.
+        experiments: the O column names.
+    """
+
+    windows: Windows
     intervals: pd.DataFrame
     probabilities: np.ndarray
     experiments: list[str]
@@ -126,12 +137,15 @@ def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, ba
         raise MFDError(f"devices must be >= 1, got {devices}", fix="pass --devices 1 or more")
     intervals = read_bed(bed, with_name=True)
     genome = Genome(fasta)
-    plan = plan_windows(intervals, genome, model.config.seq_len, pad=pad)
+    windows = centred_windows(intervals, genome, model.config.seq_len, allow_padding=pad)
     genome.close()
-    log(f"mfd predict: {plan.report()}")
-    kept = plan.intervals[plan.keep].reset_index(drop=True)
-    dataset = WindowBatches(fasta, plan.contigs[plan.keep], plan.window_start[plan.keep], model.config.seq_len,
-                            batch_size)
+    report = windows.skip_summary()
+    if windows.skipped.get(SKIP_OUTSIDE) and not pad:
+        report += " (--pad scores windows off a contig end, padded with N)"
+    log(f"mfd predict: {report}")
+    kept = pd.DataFrame({"chrom": windows.chrom.astype(str), "start": windows.source_start,
+                         "end": windows.source_end, "name": windows.ids})
+    dataset = WindowBatches(fasta, windows.chrom, windows.start, model.config.seq_len, batch_size)
     shape = (len(kept), model.n_experiments)
     if workdir is None:  # keep the result in memory; the memory map lives only while predicting
         with tempfile.TemporaryDirectory(prefix="mfd-predict-") as tmp:
@@ -140,7 +154,7 @@ def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, ba
     else:
         probabilities = _run(model, dataset, shape, Path(workdir), reverse_complement, device, devices,
                              use_lightning, num_workers, progress)
-    return PredictionResult(plan=plan, intervals=kept, probabilities=probabilities,
+    return PredictionResult(windows=windows, intervals=kept, probabilities=probabilities,
                             experiments=list(model.experiment_names))
 
 

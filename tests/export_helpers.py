@@ -65,7 +65,7 @@ def spread_out_(model, seed: int = 0):
 
 def random_onehot(n: int, length: int, seed: int = 0, n_value: float = 0.25) -> np.ndarray:
     """Random one-hot DNA (N, 4, L) float32 with ~2 % N written as ``n_value``."""
-    from mfd_model.export.windows import encode_sequences
+    from mfd_model.export.fetch import encode_sequences
 
     rng = np.random.default_rng(seed)
     letters = np.array(list("ACGTN"))

@@ -14,7 +14,8 @@ from mfd_model import MFDError
 from mfd_model.encoding import one_hot_encode, reverse_complement_one_hot
 from mfd_model.export.outputs import write_predictions
 from mfd_model.export.predict_bed import predict_intervals
-from mfd_model.export.windows import centered_windows, encode_sequences
+from mfd_model.export.fetch import encode_sequences, fetch_codes, fetch_windows, onehot_from_codes
+from mfd_model.interpret.windows import centred_windows
 
 HG38 = ("hg38_chr1_1mb", "hg38_1m.fa.gz")
 # mfd predict runs the channels-last rebuild on the CPU: it differs from the module by float32
@@ -50,19 +51,38 @@ def bed(tmp_path_factory):
     return path
 
 
-def test_windows_are_kipoiseqs():
+def test_windows_are_kipoiseqs(fasta):
     """Independent reference: kipoiseq's own resize_interval on pybedtools intervals."""
     import pybedtools
     from kipoiseq.transforms.functional import resize_interval
 
+    from mfd_model.genome import Genome
     rng = np.random.default_rng(1)
     starts = rng.integers(600, 10_000, size=500)  # pybedtools coordinates are unsigned: windows must start >= 0
     ends = starts + rng.integers(0, 3_000, size=500)
+    intervals = pd.DataFrame({"chrom": "chr1", "start": starts, "end": ends})
     for length in (1152, 1001):
-        ours = np.stack(centered_windows(starts, ends, length), axis=1)
+        windows = centred_windows(intervals, Genome(fasta), length)
         theirs = [resize_interval(pybedtools.create_interval_from_list(["chr1", int(s), int(e)]), length, "center")
                   for s, e in zip(starts, ends)]
-        np.testing.assert_array_equal(ours, [(i.start, i.end) for i in theirs])
+        np.testing.assert_array_equal(np.stack([windows.start, windows.end], axis=1),
+                                      [(i.start, i.end) for i in theirs])
+
+
+def test_batched_reads_equal_window_by_window_reads(tmp_path):
+    """fetch_windows cuts clusters of nearby windows from one read; reference: one fetch per window."""
+    from mfd_model.genome import Genome
+    rng = np.random.default_rng(4)
+    seqs = {name: "".join(rng.choice(list("ACGTNacgt"), size=size)) for name, size in (("chrA", 30_000), ("chrB", 9_000))}
+    (tmp_path / "two.fa").write_text("".join(f">{n}\n{s}\n" for n, s in seqs.items()))
+    genome = Genome(tmp_path / "two.fa")
+    contigs = rng.choice(["chrA", "chrB"], size=400).astype(object)
+    starts = np.array([rng.integers(-700, len(seqs[c]) - 300) for c in contigs])
+    expected = encode_sequences([genome.fetch(c, int(s), int(s) + 1000) for c, s in zip(contigs, starts)], 0.25)
+    np.testing.assert_array_equal(fetch_windows(genome, contigs, starts, 1000, n_value=0.25), expected)
+    for max_gap, max_span in ((0, 1_500), (100, 50_000)):  # many small reads; a few mid-sized ones
+        codes = fetch_codes(genome, contigs, starts, 1000, max_gap=max_gap, max_span=max_span)
+        np.testing.assert_array_equal(onehot_from_codes(codes, 0.25), expected)
 
 
 def test_encoding_is_kipoiseqs():
@@ -106,8 +126,8 @@ def test_predictions_equal_interval_by_interval_reference(model, bed, fasta):
     np.testing.assert_allclose(result.probabilities, expected, atol=ATOL, rtol=0)
     assert result.intervals["name"].tolist() == [f"peak{k}" for k in range(300)]
     # unknown contig and windows off the contig ends: counted and reported, not silently dropped
-    assert result.plan.unknown_contig == 1 and result.plan.off_contig == 2
-    assert "300 of 303 intervals scored" in messages[0] and "chrUn_gl000220" in messages[0]
+    assert result.windows.skipped == {"unknown contig": 1, "window outside contig": 2}
+    assert "kept 300 of 303 intervals" in messages[0] and "--pad" in messages[0]
 
 
 def test_reverse_complement_average_and_batch_size(model, bed, fasta):
@@ -117,11 +137,11 @@ def test_reverse_complement_average_and_batch_size(model, bed, fasta):
 
 def test_pad_scores_windows_off_the_contig_end(model, bed, fasta):
     result = predict_intervals(model, bed, fasta, pad=True, progress=False, log=lambda _: None)
-    assert len(result.intervals) == 302 and result.plan.padded == 2 and result.plan.off_contig == 0
+    assert len(result.intervals) == 302 and result.windows.skipped["window outside contig"] == 0
     edge = result.intervals.index[result.intervals["name"] == "left_edge"][0]
     from mfd_model.genome import Genome
-    start, _ = centered_windows(np.array([10]), np.array([60]), 1152)
-    seq = Genome(fasta).fetch("chr1", int(start[0]), int(start[0]) + 1152)  # N-padded on the left
+    start = (10 + 60) // 2 - 1152 // 2
+    seq = Genome(fasta).fetch("chr1", start, start + 1152)  # N-padded on the left
     with torch.no_grad():
         expected = model(torch.from_numpy(one_hot_encode(seq)[None]))[0].numpy()
     np.testing.assert_allclose(result.probabilities[edge], expected, atol=ATOL, rtol=0)
@@ -166,7 +186,7 @@ def test_cli_writes_tsv_and_reports(model, bed, fasta, tmp_path, capsys):
     frame = pd.read_csv(out, sep="\t")
     assert len(frame) == 300 and list(frame.columns[4:]) == model.experiment_names
     err = capsys.readouterr().err
-    assert "300 of 303 intervals scored" in err and "1 on contigs not in the FASTA" in err
+    assert "kept 300 of 303 intervals" in err and "1 unknown contig" in err
 
 
 def test_cli_bad_input_is_one_line_and_no_output(model, fasta, tmp_path, capsys):
