@@ -9,6 +9,7 @@ from typing import Sequence
 # name -> (module, one-line help). Modules are imported to build their parsers; they keep
 # their module level light (standard library only).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("mfd_model.commands.demo", "run MFD end to end on the embedded default (simulated data) under build/demo"),
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
     "prepare": ("mfd_model.commands.prepare", "FASTA + metadata + peak files -> a sparse label store for training"),
     "train": ("mfd_model.commands.train", "train MFD (or the baseline) from a label store: mfd train --config FILE.yaml"),
