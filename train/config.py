@@ -34,6 +34,9 @@ class TrainingParams:
         max_epochs: passes over the training bins.
         seed: seeds initialisation, data order, augmentation and every step.
         num_workers: data-loading processes per device.
+        threads: CPU threads of each training process (``None``: the cores left after the
+            data-loading workers, at least 1; two threads spinning on one core make a step many
+            times slower).
         accelerator / devices / strategy / num_nodes / precision: passed to Lightning's Trainer
             (``devices: 2`` on CPU runs two DDP processes with the gloo backend).
         reverse_complement / max_shift: training augmentation (p = 0.5 reverse complement;
@@ -53,6 +56,7 @@ class TrainingParams:
     max_epochs: int = 10
     seed: int = 0
     num_workers: int = 2
+    threads: int | None = None
     accelerator: str = "auto"
     devices: int | str = 1
     strategy: str = "auto"

@@ -13,6 +13,7 @@ mid-epoch checkpoint had already used, so a resumed run reproduces the uninterru
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 import warnings
@@ -32,7 +33,7 @@ from mfd_model.metadata import MetadataEncoder
 from mfd_model.model_io import save_model
 
 from .callbacks import AtomicCheckpointIO, LastCheckpoint, TrainingPlots
-from .config import TrainConfig
+from .config import TrainConfig, TrainingParams
 from .dataset import EpochBatchSampler, WindowDataset
 from .labels import LabelStore
 from .module import MFDLightningModule
@@ -117,6 +118,28 @@ def build_spec(config: TrainConfig, store: LabelStore) -> dict[str, Any]:
             "info": info}
 
 
+class _DropTips(logging.Filter):
+    """Lightning advertises a cloud logger on every run; that line is not about this run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Tip:" not in record.getMessage()
+
+
+def _quiet_lightning() -> None:
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_DropTips())
+    warnings.filterwarnings("ignore", message=".*treespec.*")      # Lightning-internal deprecation
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+
+
+def training_threads(t: TrainingParams) -> int:
+    """Intra-op threads per process: the CPU cores of this process's share, minus its data workers."""
+    if t.threads:
+        return t.threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    processes = int(t.devices) if t.accelerator == "cpu" and str(t.devices).isdigit() else 1
+    return max(1, cores // max(processes, 1) - t.num_workers)
+
+
 def _tensorboard_without_tensorflow() -> None:
     """TensorBoard's event writer imports TensorFlow when it is installed (slow and noisy); its
     own ``tensorboard.compat.notf`` switch makes it use the built-in stub instead."""
@@ -169,6 +192,8 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
                        f"{config.training.batch_size}", path=config.source, fix="lower training.batch_size")
     config.output.mkdir(parents=True, exist_ok=True)
 
+    _quiet_lightning()
+    torch.set_num_threads(training_threads(config.training))
     pl.seed_everything(config.training.seed, workers=True, verbose=False)
     spec = build_spec(config, store)
     module = MFDLightningModule(spec, asdict(config.training))
@@ -177,10 +202,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
             module.model.head.bias.copy_(_initial_biases(store))
     datamodule = WindowDataModule(store, genome, config)
     trainer = _trainer(config, store, progress)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-        warnings.filterwarnings("ignore", message=".*sync_dist=True.*")
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(last) if resume else None)
 
     model_path = config.output / "model.pt"
     if trainer.is_global_zero:
