@@ -56,7 +56,7 @@ def dinucleotides_from_indices(indices: torch.Tensor, dtype: torch.dtype = torch
 
 
 def _features(model: MFDModel, indices: torch.Tensor) -> torch.Tensor:
-    dtype = next(model.parameters()).dtype
+    dtype = next(model.parameters(), torch.empty(0)).dtype
     return model.feature_norm(model.trunk(dinucleotides_from_indices(indices, dtype)))
 
 

@@ -21,62 +21,70 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
+import lightning.pytorch as pl
 import numpy as np
+import torch.utils.data
+from lightning.pytorch.callbacks import BasePredictionWriter
 
 from ..errors import MFDError
 from .dataloader import VariantWindowDl
 from .effects import VariantEffectPredictor
+from .scoring import ChunkFailure, _identity, _SafeStream
 from .windows import VariantChunk
+
+
+def _quiet_lightning() -> None:
+    """Silence Lightning's advice that does not apply here (iterable dataset, few workers, no batch indices)."""
+    warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|predict_dataloader|"
+                                              "IterableDataset|infer the batch indices|treespec).*")
 
 
 def _spool_name(index: int) -> str:
     return f"chunk-{index:09d}.pkl"
 
 
+class ScoringModule(pl.LightningModule):
+    """``predict_step``: one chunk -> ``(chunk without its windows, scores)``."""
+
+    def __init__(self, predictor: VariantEffectPredictor) -> None:
+        super().__init__()
+        self.predictor = predictor
+        self.model = predictor.model  # registered, so Lightning moves it to the device
+
+    def transfer_batch_to_device(self, batch: Any, device: Any, dataloader_idx: int) -> Any:
+        return batch  # the predictor moves windows to the device batch by batch
+
+    def on_predict_start(self) -> None:
+        self.predictor.device = self.device
+        _quiet_lightning()  # in a spawned process the caller's warning filters do not apply
+
+    def predict_step(self, batch: Any, batch_idx: int) -> Any:
+        if isinstance(batch, ChunkFailure):
+            return batch
+        values = self.predictor.score_chunk(batch).values
+        light = dataclasses.replace(batch, ref_windows=batch.ref_windows[:0], alt_windows=batch.alt_windows[:0])
+        return light, values
+
+
+class SpoolWriter(BasePredictionWriter):
+    """Writes each scored chunk to ``folder/chunk-<index>.pkl`` (atomically)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(write_interval="batch")
+        self.folder = folder
+
+    def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx,
+                           dataloader_idx=0) -> None:
+        name = "failure.pkl" if isinstance(prediction, ChunkFailure) else _spool_name(prediction[0].index)
+        tmp = self.folder / f".{name}.{trainer.global_rank}"
+        with open(tmp, "wb") as handle:
+            pickle.dump(prediction, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.folder / name)
+
+
 def lightning_scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredictor, devices: int | str = 1,
                             accelerator: str = "auto", workers: int = 1) -> Iterator[tuple[VariantChunk, np.ndarray]]:
     """``(chunk, scores)`` in file order, computed by ``Trainer.predict`` on ``devices`` devices."""
-    try:
-        import lightning.pytorch as pl
-        from lightning.pytorch.callbacks import BasePredictionWriter
-    except ImportError:
-        raise MFDError("--devices needs Lightning", fix="pip install 'mfd-kipoi[train]', or leave out --devices") from None
-    import torch.utils.data
-
-    from .scoring import ChunkFailure, _identity, _SafeStream
-
-    class ScoringModule(pl.LightningModule):
-        def __init__(self, predictor: VariantEffectPredictor) -> None:
-            super().__init__()
-            self.predictor = predictor
-            self.model = predictor.model  # registered, so Lightning moves it to the device
-
-        def transfer_batch_to_device(self, batch: Any, device: Any, dataloader_idx: int) -> Any:
-            return batch  # windows are moved by the predictor, batch by batch
-
-        def on_predict_start(self) -> None:
-            self.predictor.device = self.device
-
-        def predict_step(self, batch: Any, batch_idx: int) -> Any:
-            if isinstance(batch, ChunkFailure):
-                return batch
-            values = self.predictor.score_chunk(batch).values
-            light = dataclasses.replace(batch, ref_windows=batch.ref_windows[:0], alt_windows=batch.alt_windows[:0])
-            return light, values
-
-    class SpoolWriter(BasePredictionWriter):
-        def __init__(self, folder: Path) -> None:
-            super().__init__(write_interval="batch")
-            self.folder = folder
-
-        def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx,
-                               dataloader_idx=0) -> None:
-            name = "failure.pkl" if isinstance(prediction, ChunkFailure) else _spool_name(prediction[0].index)
-            tmp = self.folder / f".{name}.{trainer.global_rank}"
-            with open(tmp, "wb") as handle:
-                pickle.dump(prediction, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(self.folder / name)
-
     spool = Path(tempfile.mkdtemp(prefix="mfd-score-variants-"))
     try:
         loader = torch.utils.data.DataLoader(_SafeStream(dl), batch_size=None, num_workers=workers,
@@ -87,8 +95,7 @@ def lightning_scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredict
                              callbacks=[SpoolWriter(spool)], logger=False, enable_progress_bar=False,
                              enable_model_summary=False, enable_checkpointing=False)
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|"
-                                                      "predict_dataloader|IterableDataset).*")
+            _quiet_lightning()
             trainer.predict(ScoringModule(predictor), loader, return_predictions=False)
         failure = spool / "failure.pkl"
         if failure.exists():

@@ -39,6 +39,7 @@ On the logit scale the MFD head is linear, so ``logit_biological + logit_technic
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -96,46 +97,46 @@ class Score:
     compute: Callable[[Predictions, str], np.ndarray]
 
 
-def _prob(kind: str) -> Callable[[Predictions, str], np.ndarray]:
-    return lambda p, how: merge_strands(p.prob[kind], how)
+def _prob(p: Predictions, how: str, kind: str) -> np.ndarray:
+    return merge_strands(p.prob[kind], how)
 
 
-def _logit(kind: str) -> Callable[[Predictions, str], np.ndarray]:
-    return lambda p, how: merge_strands(p.logit[kind], how)
+def _logit(p: Predictions, how: str, kind: str) -> np.ndarray:
+    return merge_strands(p.logit[kind], how)
 
 
-def _prob_diff(kind: str) -> Callable[[Predictions, str], np.ndarray]:
-    return lambda p, how: merge_strands(p.prob[kind] - p.prob["ref"], how)
+def _prob_diff(p: Predictions, how: str, kind: str) -> np.ndarray:
+    return merge_strands(p.prob[kind] - p.prob["ref"], how)
 
 
-def _logit_diff(kind: str) -> Callable[[Predictions, str], np.ndarray]:
-    return lambda p, how: merge_strands(p.logit[kind] - p.logit["ref"], how)
+def _logit_diff(p: Predictions, how: str, kind: str) -> np.ndarray:
+    return merge_strands(p.logit[kind] - p.logit["ref"], how)
 
 
 def _deepsea_effect(p: Predictions, how: str) -> np.ndarray:
-    return np.abs(_logit_diff("alt")(p, how)) * np.abs(_prob_diff("alt")(p, how))
+    return np.abs(_logit_diff(p, how, "alt")) * np.abs(_prob_diff(p, how, "alt"))
 
 
 SCORES: dict[str, Score] = {s.name: s for s in (
-    Score("ref", ("ref",), "predicted probability for the reference allele (p_ref)", _prob("ref")),
-    Score("alt", ("alt",), "predicted probability for the alternative allele (p_alt)", _prob("alt")),
-    Score("diff", ("ref", "alt"), "p_alt - p_ref", _prob_diff("alt")),
-    Score("logit_ref", ("ref",), "logit(p_ref)", _logit("ref")),
-    Score("logit_alt", ("alt",), "logit(p_alt)", _logit("alt")),
-    Score("logit", ("ref", "alt"), "logit(p_alt) - logit(p_ref)", _logit_diff("alt")),
+    Score("ref", ("ref",), "predicted probability for the reference allele (p_ref)", partial(_prob, kind="ref")),
+    Score("alt", ("alt",), "predicted probability for the alternative allele (p_alt)", partial(_prob, kind="alt")),
+    Score("diff", ("ref", "alt"), "p_alt - p_ref", partial(_prob_diff, kind="alt")),
+    Score("logit_ref", ("ref",), "logit(p_ref)", partial(_logit, kind="ref")),
+    Score("logit_alt", ("alt",), "logit(p_alt)", partial(_logit, kind="alt")),
+    Score("logit", ("ref", "alt"), "logit(p_alt) - logit(p_ref)", partial(_logit_diff, kind="alt")),
     Score("deepsea_effect", ("ref", "alt"), "|logit(p_alt) - logit(p_ref)| * |p_alt - p_ref| (DeepSEA)",
           _deepsea_effect),
-    Score("combined", ("ref", "alt"), "MFD combined effect f(alt) - f(ref) (= diff)", _prob_diff("alt")),
+    Score("combined", ("ref", "alt"), "MFD combined effect f(alt) - f(ref) (= diff)", partial(_prob_diff, kind="alt")),
     Score("biological", ("ref", "bio"),
-          "MFD biological effect f([bio(alt), tech(ref)]) - f(ref)", _prob_diff("bio")),
+          "MFD biological effect f([bio(alt), tech(ref)]) - f(ref)", partial(_prob_diff, kind="bio")),
     Score("technical", ("ref", "tech"),
-          "MFD technical effect f([bio(ref), tech(alt)]) - f(ref)", _prob_diff("tech")),
+          "MFD technical effect f([bio(ref), tech(alt)]) - f(ref)", partial(_prob_diff, kind="tech")),
     Score("logit_biological", ("ref", "bio"),
           "MFD biological effect on the logit scale: logit f([bio(alt), tech(ref)]) - logit f(ref)",
-          _logit_diff("bio")),
+          partial(_logit_diff, kind="bio")),
     Score("logit_technical", ("ref", "tech"),
           "MFD technical effect on the logit scale: logit f([bio(ref), tech(alt)]) - logit f(ref)",
-          _logit_diff("tech")),
+          partial(_logit_diff, kind="tech")),
 )}
 
 

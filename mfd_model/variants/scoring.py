@@ -226,7 +226,10 @@ def scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredictor,
                   options: ScoringOptions) -> Iterator[tuple[VariantChunk, np.ndarray]]:
     """``(chunk, scores shape=(A, n_columns))`` in file order, on one device or under Lightning."""
     if options.devices is not None:
-        from .parallel import lightning_scored_chunks
+        try:
+            from .parallel import lightning_scored_chunks
+        except ImportError:
+            raise MFDError("--devices needs Lightning", fix="pip install 'mfd-kipoi[train]', or leave out --devices") from None
         yield from lightning_scored_chunks(dl, predictor, devices=options.devices,
                                            accelerator=options.accelerator, workers=options.workers)
         return
