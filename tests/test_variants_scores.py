@@ -234,3 +234,21 @@ def test_selection_and_aggregation(toy_paths, genome_files, tmp_path):
         select_experiments(model, select=["CTCF"])
     values = np.array([[1.0, -3.0, 2.0]])
     assert aggregate(values, "absmax")[0] == -3.0 and aggregate(values, "median")[0] == 1.0
+
+
+def test_incremental_alternatives_equal_the_full_computation(toy_paths, genome_files):
+    """SNV / MNV alternatives computed as patches of the reference's activations (:mod:`incremental`)
+    equal whole-window features, also for changes next to either window edge and on both strands."""
+    _, fasta, vcf = genome_files
+    model = tiny_model(toy_paths, channels=6)
+    dl = VariantWindowDl(str(vcf), str(fasta), seq_len=120, shifts=(-59, -20, 0, 54), max_allele_length=3,
+                         chunk_size=5)
+    fast = VariantEffectPredictor(model, ["diff"], device="cpu", batch_size=3)
+    slow = VariantEffectPredictor(model, ["diff"], device="cpu", incremental=False)
+    assert fast.incremental and not slow.incremental
+    n = 0
+    for chunk in dl.chunks():
+        for got, want in zip(fast._chunk_features(chunk), slow._chunk_features(chunk)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-10)
+        n += chunk.n_alleles
+    assert n == 11  # SNVs and the MNV (patches), two short indels (whole windows); longer alleles rejected

@@ -24,11 +24,13 @@ import torch
 
 from ..model import MFDModel
 from ..predict import predict, resolve_device
+from .incremental import Patch, features_with_patches, supported
 from .scores import Predictions, Score, check_scores, default_scores, merge_strands
 from .selection import ExperimentSelection, select_experiments
 from .windows import VariantChunk
 
 KINDS = ("ref", "alt", "bio", "tech")
+NARROW = 16  # alternatives changing at most this many consecutive bases are computed as patches
 
 
 def reverse_complement_indices(windows: np.ndarray) -> np.ndarray:
@@ -85,11 +87,15 @@ class VariantEffectPredictor:
         device: where the trunk runs (``None``: CUDA if available).
         batch_size: windows per trunk call (``None``: 64 on a CPU, where larger batches fall out
             of cache, 512 on a GPU).
+        incremental: compute SNV and short-MNV alternatives from the reference's activations
+            (:mod:`.incremental`; exact, several times less work); ``False`` runs every window
+            in full. Ignored for trunks it does not support.
     """
 
     def __init__(self, model: MFDModel, scores: Sequence[str] | None = None,
                  selection: ExperimentSelection | None = None, rc_merge: str = "mean",
-                 device: str | torch.device | None = None, batch_size: int | None = None) -> None:
+                 device: str | torch.device | None = None, batch_size: int | None = None,
+                 incremental: bool = True) -> None:
         self.model = model.eval()
         self.device = resolve_device(device)
         self.model.to(self.device)
@@ -106,6 +112,9 @@ class VariantEffectPredictor:
             self.weight = weight.detach().to("cpu", torch.float64)[index]  # (E, latent)
             self.bias = bias.detach().to("cpu", torch.float64)[index]      # (E,)
         self.half = model.config.half_dim if model.is_mfd else None
+        self.latent_dim = model.config.latent_dim
+        self.dtype = next(model.parameters(), torch.empty(0)).dtype
+        self.incremental = bool(incremental) and supported(model)
 
     @property
     def strands(self) -> int:
@@ -165,10 +174,67 @@ class VariantEffectPredictor:
 
     def _chunk_features(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
         """Features of the distinct reference windows (R, S, D) and of the alternatives (A, K, S, D)."""
+        if self.incremental:
+            return self._chunk_features_incremental(chunk)
         A, K, L = chunk.alt_windows.shape
         feats = self.features(np.concatenate([chunk.ref_windows, chunk.alt_windows.reshape(A * K, L)]))
         R = chunk.ref_windows.shape[0]
         return feats[:R], feats[R:].reshape(A, K, self.strands, -1)
+
+    def _chunk_features_incremental(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
+        """As :meth:`_chunk_features`, computing SNV / short-MNV alternatives as patches (:mod:`.incremental`).
+
+        Alternatives whose change spans more than ``NARROW`` positions (indels shift the rest of
+        the window) are computed in full, batched with each other.
+        """
+        A, K, L = chunk.alt_windows.shape
+        R = chunk.ref_windows.shape[0]
+        changed = chunk.alt_windows != chunk.ref_windows[chunk.ref_row]          # (A, K, L)
+        touched = changed.any(axis=-1)
+        first = np.where(touched, changed.argmax(axis=-1), 0)
+        last = np.where(touched, L - 1 - changed[..., ::-1].argmax(axis=-1), 0)
+        narrow = last - first < NARROW
+        ref_feats = torch.empty((R, self.strands, self.latent_dim), dtype=torch.float64)
+        alt_feats = torch.empty((A, K, self.strands, self.latent_dim), dtype=torch.float64)
+        wide = np.argwhere(~narrow)
+        if len(wide):
+            alt_feats[wide[:, 0], wide[:, 1]] = self.features(chunk.alt_windows[wide[:, 0], wide[:, 1]])
+        for strand in range(self.strands):
+            refs = chunk.ref_windows if strand == 0 else reverse_complement_indices(chunk.ref_windows)
+            for r0 in range(0, R, self.batch_size):
+                r1 = min(R, r0 + self.batch_size)
+                groups, patches = [], []
+                in_batch = narrow & (chunk.ref_row >= r0) & (chunk.ref_row < r1)
+                for k in range(K):
+                    alleles = np.nonzero(in_batch[:, k])[0]
+                    if not len(alleles):
+                        continue
+                    lo, hi = int(first[alleles, k].min()), int(last[alleles, k].max()) + 1   # bases that differ
+                    alts = chunk.alt_windows[alleles, k]
+                    if strand == 1:
+                        alts, (lo, hi) = reverse_complement_indices(alts), (L - hi, L - lo)
+                    lo16, hi16 = max(0, lo - 1), hi                    # 2-mers touching a changed base
+                    window = np.full((len(alleles), hi16 - lo16 + 1), -1, dtype=np.int8)
+                    take = alts[:, lo16:hi16 + 1]
+                    window[:, :take.shape[1]] = take
+                    values = dinucleotides_from_indices(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
+                    rows = torch.from_numpy(chunk.ref_row[alleles, k] - r0).long()
+                    patches.append(Patch(rows, lo16, hi16, values))
+                    groups.append((alleles, k))
+                sizes = [len(a) for a, _ in groups]
+
+                def run(model: MFDModel, x: torch.Tensor) -> torch.Tensor:
+                    moved = [Patch(p.rows.to(x.device), p.lo, p.hi, p.values.to(x.device)) for p in patches]
+                    ref16 = dinucleotides_from_indices(x, self.dtype)
+                    ref_part, alt_parts = features_with_patches(model, ref16, moved)
+                    return torch.cat([ref_part, *alt_parts])
+
+                out = predict(self.model, torch.from_numpy(np.ascontiguousarray(refs[r0:r1])),
+                              batch_size=r1 - r0, device=self.device, func=run).to(torch.float64)
+                ref_feats[r0:r1, strand] = out[:r1 - r0]
+                for (alleles, k), part in zip(groups, torch.split(out[r1 - r0:], sizes)):
+                    alt_feats[alleles, k, strand] = part
+        return ref_feats, alt_feats
 
     # ------------------------------------------------------------------ scores
     def score_chunk(self, chunk: VariantChunk) -> ChunkScores:

@@ -85,11 +85,12 @@ class WindowSpec:
             raise ConfigError("at least one shift is needed", fix="use --shifts 0")
         if len(set(self.shifts)) != len(self.shifts):
             raise ConfigError(f"shifts must be distinct, got {list(self.shifts)}")
-        room = self.centre - max(abs(d) for d in self.shifts)
-        if self.max_allele_length < 1 or self.max_allele_length >= room:
-            raise ConfigError(f"max allele length {self.max_allele_length} must be between 1 and {room - 1} "
-                              f"(half the window minus the largest shift)",
-                              fix="use smaller shifts or a shorter maximum allele length")
+        outside = [d for d in self.shifts if not 0 <= self.centre + d < self.seq_len]
+        if outside:
+            raise ConfigError(f"shift(s) {outside} put the variant outside the {self.seq_len} bp window",
+                              fix=f"use shifts between {-self.centre} and {self.seq_len - self.centre - 1}")
+        if not 1 <= self.max_allele_length <= self.seq_len:
+            raise ConfigError(f"max allele length must be between 1 and {self.seq_len}, got {self.max_allele_length}")
 
     @property
     def centre(self) -> int:
