@@ -10,6 +10,9 @@ from typing import Sequence
 # their module level light (standard library only).
 COMMANDS: dict[str, tuple[str, str]] = {
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
+    "prepare": ("mfd_model.commands.prepare", "FASTA + metadata + peak files -> a sparse label store for training"),
+    "train": ("mfd_model.commands.train", "train MFD (or the baseline) from a label store: mfd train --config FILE.yaml"),
+    "simulate": ("mfd_model.commands.simulate", "write a synthetic ENCODE-like data set with known biology and biases"),
     "score-variants": ("mfd_model.commands.score_variants", "score the variants of a VCF: kipoi-veff scores and MFD's biological / technical effects"),
 }
 

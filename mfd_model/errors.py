@@ -43,3 +43,4 @@ class ConfigError(MFDError):
 
 class MetadataError(MFDError):
     """An invalid metadata table or metadata schema."""
+

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ class Genome:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._fasta = None
+        self._pid = os.getpid()
         self._aliases: dict[str, str | None] = {}
         self._reported_aliases: set[tuple[str, str]] = set()
         self.contigs = {name: record.rlen for name, record in self._open().index.items()}
@@ -56,6 +58,9 @@ class Genome:
 
     # ------------------------------------------------------------------ opening
     def _open(self):
+        if self._pid != os.getpid():
+            # a forked DataLoader worker: never share the parent's file handle (offsets would race)
+            self._fasta, self._pid = None, os.getpid()
         if self._fasta is None:
             import pyfaidx
             if not self.path.exists():

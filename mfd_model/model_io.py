@@ -11,15 +11,14 @@ A model file (``.pt``) is a ``torch.save`` of a plain dict, loadable with ``weig
 """
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .atomic import atomic_output
 from .config import ModelConfig
 from .errors import ConfigError, MFDError
 from .metadata import MetadataEncoder, MetadataTable
@@ -77,17 +76,10 @@ def load_state(model: MFDModel, state_dict: dict[str, torch.Tensor], source: str
 def save_model(model: MFDModel, path: str | Path) -> Path:
     """Write the model file atomically (temporary name, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "spec": model_spec(model),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -104,9 +96,21 @@ def read_torch_file(path: str | Path) -> Any:
                        path=path, fix="re-create it (mfd train / mfd export) or download it again") from None
 
 
+def _from_lightning_checkpoint(payload: dict[str, Any], path: str | Path) -> MFDModel:
+    """A training checkpoint (``mfd train``): the spec is in its hyperparameters, the weights under ``model.``."""
+    spec = (payload.get("hyper_parameters") or {}).get("spec")
+    if not isinstance(spec, dict):
+        raise MFDError("this Lightning checkpoint was not written by mfd train (no model spec inside)", path=path,
+                       fix="pass a checkpoint from 'mfd train' or a model file from 'mfd export'")
+    state = {k[len("model."):]: v for k, v in payload["state_dict"].items() if k.startswith("model.")}
+    return load_state(build_model(spec, path), state, path)
+
+
 def load_model(path: str | Path) -> MFDModel:
-    """Load a model file written by :func:`save_model`, in eval mode on the CPU."""
+    """Load a model file (:func:`save_model`) or an ``mfd train`` checkpoint (``.ckpt``), in eval mode on the CPU."""
     payload = read_torch_file(path)
+    if isinstance(payload, dict) and "state_dict" in payload and "hyper_parameters" in payload:
+        return _from_lightning_checkpoint(payload, path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MFDError(f"not an MFD model file (expected format {FORMAT!r})", path=path,
                        fix="pass a file written by mfd (a model .pt or a training checkpoint)")

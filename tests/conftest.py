@@ -75,3 +75,81 @@ def requires_shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared test data not present: {path}")
     return path
+
+
+# --------------------------------------------------------------------------- tiny training data
+TINY_MOTIF = "TTGACGTCAA"
+
+
+def write_tiny_dataset(root: Path, seed: int = 0, n_chrom: int = 2, chrom_len: int = 24_000) -> dict[str, Path]:
+    """A random genome with a planted motif and three experiments: two see the motif
+    (biological signal), one calls GC-rich bins (a technical artefact). Returns the paths."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    fasta, lines = root / "genome.fa", []
+    motif_bins, gc_bins = {}, {}
+    for c in range(1, n_chrom + 1):
+        seq = rng.choice(list("ACGT"), size=chrom_len, p=[0.3, 0.2, 0.2, 0.3])
+        seq[:300] = "N"
+        bins = np.arange(3, chrom_len // 128 - 1)
+        planted = rng.choice(bins, size=len(bins) // 4, replace=False)
+        for b in planted:
+            pos = b * 128 + 59
+            seq[pos:pos + len(TINY_MOTIF)] = list(TINY_MOTIF)
+        gc = rng.choice(np.setdiff1d(bins, planted), size=len(bins) // 6, replace=False)
+        for b in gc:
+            seq[b * 128 + 20:b * 128 + 108] = rng.choice(list("GC"), size=88)
+        motif_bins[f"chr{c}"], gc_bins[f"chr{c}"] = planted, gc
+        lines.append(f">chr{c}")
+        text = "".join(seq)
+        lines += [text[i:i + 60] for i in range(0, len(text), 60)]
+    fasta.write_text("\n".join(lines) + "\n")
+    peaks = root / "peaks"
+    peaks.mkdir(exist_ok=True)
+    experiments = [("motif_a", "TF1", "K562", "ChIP-seq", "LabA", "2012", motif_bins),
+                   ("motif_b", "TF1", "HepG2", "ChIP-seq", "LabB", "2016", motif_bins),
+                   ("gc_artefact", "Accessible DNA", "K562", "DNase-seq", "LabC", "2010", gc_bins)]
+    rows = ["experiment\ttarget\ttissue\tassay\tlab\trelease_year\tpeak_file"]
+    for name, target, tissue, assay, lab, year, where in experiments:
+        with open(peaks / f"{name}.bed", "w") as handle:
+            for chrom, bins in where.items():
+                for b in sorted(bins):
+                    if rng.random() < 0.9:
+                        handle.write(f"{chrom}\t{b * 128 + 10}\t{b * 128 + 118}\t{name}_{b}\t0\t.\n")
+        rows.append(f"{name}\t{target}\t{tissue}\t{assay}\t{lab}\t{year}\tpeaks/{name}.bed")
+    (root / "metadata.tsv").write_text("\n".join(rows) + "\n")
+    (root / "schema.yaml").write_text(
+        "id_column: experiment\n"
+        "biological:\n  direct: [{column: target}]\n  interact: [{column: tissue}]\n"
+        "technical:\n  direct: [{column: assay}]\n  interact: [{column: lab}, {column: release_year, type: year}]\n")
+    return {"fasta": fasta, "metadata": root / "metadata.tsv", "schema": root / "schema.yaml", "root": root}
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory) -> dict[str, Path]:
+    """The tiny data set run through `prepare_labels` (chr2 = test chromosome)."""
+    from mfd_model.train.prepare import PrepareParams, prepare_labels
+    paths = write_tiny_dataset(tmp_path_factory.mktemp("tiny"))
+    store = paths["root"] / "labels"
+    prepare_labels(PrepareParams(fasta=str(paths["fasta"]), metadata=str(paths["metadata"]), store=str(store),
+                                 test_chromosomes=("chr2",), valid_fraction=0.2, valid_block_bins=10),
+                   progress=False)
+    return {**paths, "store": store}
+
+
+def tiny_train_config(paths: dict[str, Path], output: Path, **training) -> Path:
+    """A training config for the tiny store (small model, 2 epochs, no workers)."""
+    import yaml
+    config = {
+        "data": {"store": str(paths["store"])},
+        "schema": str(paths["schema"]),
+        "model": {"channels": 8, "latent_dim": 12, "interact_hidden": 8, "adversary_hidden": 16,
+                  "adversary_layers": 2},
+        "training": {"lambda_indep": 0.01, "batch_size": 32, "max_epochs": 2, "num_workers": 0,
+                     "accelerator": "cpu", "devices": 1, "seed": 0, "log_every_n_steps": 1, **training},
+        "output": str(output),
+    }
+    path = output.parent / f"{output.name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

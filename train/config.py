@@ -1,0 +1,202 @@
+"""The training configuration: one YAML file for data, model, metadata schema and optimisation.
+
+    data:        the label store (and how `mfd prepare` builds it: FASTA, metadata, peaks column, bins)
+    schema:      path to the metadata schema YAML, or the schema itself as a mapping
+    model:       ModelConfig keys (channels, latent_dim, seq_len, head, ...)
+    training:    lambda_indep, learning rates, batch size, epochs, seed, devices, augmentation ...
+    output:      the run folder (logs, checkpoints, plots, model.pt)
+
+Every key is checked: an unknown key or a wrongly typed value is one error line naming the
+file, the line and the fix. Relative paths are taken from the current directory.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mfd_model.config import ModelConfig
+from mfd_model.errors import ConfigError, MFDError
+from mfd_model.metadata import MetadataSchema
+from mfd_model.yamlio import LocatedYaml, load_yaml
+
+SECTIONS = ("data", "schema", "model", "training", "output")
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Optimisation and run settings (METHOD.md section 5 defaults).
+
+    Attributes:
+        lambda_indep: weight of the independence penalty (paper: 0, 0.001, 0.01, 0.1; 0.001 chosen).
+        lr / adversary_lr: Adam(amsgrad) learning rates of the model and of the adversaries.
+        batch_size: sequences per step and device.
+        max_epochs: passes over the training bins.
+        seed: seeds initialisation, data order, augmentation and every step.
+        num_workers: data-loading processes per device.
+        accelerator / devices / strategy / num_nodes / precision: passed to Lightning's Trainer
+            (``devices: 2`` on CPU runs two DDP processes with the gloo backend).
+        reverse_complement / max_shift: training augmentation (p = 0.5 reverse complement;
+            uniform shift in [-max_shift, max_shift] bp); never applied to validation.
+        checkpoint_every_n_steps: also write ``last.ckpt`` every N steps (0: only at epoch ends),
+            so a killed run resumes mid-epoch.
+        limit_train_batches / limit_val_batches: optional caps per epoch (int = batches).
+        auroc_thresholds: bins of the streaming per-experiment AUROC / AUPRC (constant memory).
+        log_every_n_steps: logging interval.
+        init_bias_from_data: start each experiment's bias at the logit of its training positive rate.
+    """
+
+    lambda_indep: float = 0.001
+    lr: float = 1e-3
+    adversary_lr: float = 1e-3
+    batch_size: int = 256
+    max_epochs: int = 10
+    seed: int = 0
+    num_workers: int = 2
+    accelerator: str = "auto"
+    devices: int | str = 1
+    strategy: str = "auto"
+    num_nodes: int = 1
+    precision: str = "32-true"
+    reverse_complement: bool = True
+    max_shift: int = 3
+    checkpoint_every_n_steps: int = 0
+    limit_train_batches: int | None = None
+    limit_val_batches: int | None = None
+    auroc_thresholds: int = 200
+    log_every_n_steps: int = 10
+    init_bias_from_data: bool = True
+
+
+@dataclass(frozen=True)
+class DataParams:
+    """Where the training data is. ``store`` is the label store written by ``mfd prepare``;
+    ``fasta`` overrides the FASTA path recorded in the store (same checksum required).
+    The other keys describe how ``mfd prepare --config`` builds the store."""
+
+    store: str
+    fasta: str | None = None
+    prepare: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A validated training configuration."""
+
+    data: DataParams
+    schema: MetadataSchema | None
+    model: ModelConfig
+    training: TrainingParams
+    output: Path
+    source: str = "<config>"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# ----------------------------------------------------------------------------- checking
+def _type_ok(value: Any, annotation: str) -> bool:
+    checks = {
+        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+        "bool": lambda v: isinstance(v, bool),
+        "None": lambda v: v is None,
+        "HeadKind": lambda v: isinstance(v, str),
+    }
+    return any(checks.get(part.strip(), lambda v: True)(value) for part in annotation.split("|"))
+
+
+def check_mapping(doc: LocatedYaml, key_path: tuple, mapping: Any, cls: type,
+                  required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Validate ``mapping`` against dataclass ``cls``'s fields (names and simple types)."""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, dict):
+        raise doc.error(key_path, f"'{'.'.join(map(str, key_path))}' must be a mapping")
+    known = {f.name: f.type for f in fields(cls)}
+    for key, value in mapping.items():
+        if key not in known:
+            raise doc.error(key_path + (key,), f"unknown key '{'.'.join(map(str, key_path + (key,)))}'",
+                            fix=f"known keys: {', '.join(sorted(known))}")
+        annotation = known[key] if isinstance(known[key], str) else getattr(known[key], "__name__", str(known[key]))
+        annotation = annotation.replace("Path", "str").replace("dict[str, Any]", "dict")
+        if "dict" not in annotation and not _type_ok(value, annotation):
+            raise doc.error(key_path + (key,), f"'{'.'.join(map(str, key_path + (key,)))}' must be {annotation}, "
+                            f"got {value!r}", fix=f"write a value of type {annotation}")
+    for key in required:
+        if key not in mapping:
+            raise doc.error(key_path, f"'{'.'.join(map(str, key_path + (key,)))}' is required")
+    return mapping
+
+
+def _model_config(doc: LocatedYaml, mapping: dict[str, Any]) -> ModelConfig:
+    check_mapping(doc, ("model",), mapping, ModelConfig)
+    try:
+        return ModelConfig.from_dict(mapping)
+    except ConfigError as err:
+        raise ConfigError(err.message, path=doc.path, line=doc.line(("model",)), fix=err.fix) from None
+
+
+def _schema(doc: LocatedYaml, value: Any) -> MetadataSchema | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return MetadataSchema.from_yaml(value)
+    if isinstance(value, dict):
+        return MetadataSchema.from_located(LocatedYaml(value, {k[1:]: v for k, v in doc._lines.items()
+                                                               if k and k[0] == "schema"}, doc.path))
+    raise doc.error(("schema",), "schema must be a path to a schema YAML or the schema mapping itself")
+
+
+DATA_KEYS = ("store", "fasta", "metadata", "peaks_column")
+
+
+def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read and validate a training config; ``overrides`` maps dotted keys to values
+    (e.g. ``{"training.max_epochs": 1}``), applied before validation."""
+    doc = load_yaml(path)
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise doc.error((), "a training config must be a mapping with sections " + ", ".join(SECTIONS))
+    for dotted, value in (overrides or {}).items():
+        *parents, last = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    for key in data:
+        if key not in SECTIONS:
+            raise doc.error((key,), f"unknown section '{key}'", fix=f"sections are {', '.join(SECTIONS)}")
+    raw_data = data.get("data")
+    if not isinstance(raw_data, dict) or "store" not in raw_data:
+        raise doc.error(("data",), "'data.store' (the label store written by mfd prepare) is required")
+    from .prepare import PrepareParams
+    prepare = PrepareParams.from_mapping(raw_data, doc) if set(raw_data) - {"store", "fasta"} else None
+    data_params = DataParams(store=str(raw_data["store"]), fasta=raw_data.get("fasta"),
+                             prepare={} if prepare is None else dict(raw_data))
+    model = _model_config(doc, data.get("model") or {})
+    training = TrainingParams(**check_mapping(doc, ("training",), data.get("training"), TrainingParams))
+    if training.batch_size < 2:
+        raise doc.error(("training", "batch_size"), "batch_size must be at least 2 (BatchNorm and the R2 penalty "
+                        "need a batch)", fix="use e.g. 64 or 256")
+    if training.lambda_indep < 0:
+        raise doc.error(("training", "lambda_indep"), "lambda_indep must be >= 0")
+    schema = _schema(doc, data.get("schema"))
+    if model.head == "mfd" and schema is None:
+        raise doc.error(("schema",), "an MFD model needs a metadata schema",
+                        fix="add 'schema: path/to/schema.yaml', or set model.head: baseline")
+    output = data.get("output")
+    if not isinstance(output, str):
+        raise doc.error(("output",), "'output' (the run folder) is required and must be a path")
+    return TrainConfig(data_params, schema, model, training, Path(output), source=str(path), raw=data)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["training.max_epochs=2", ...]`` -> ``{"training.max_epochs": 2}`` (values parsed as YAML)."""
+    import yaml
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise MFDError(f"--set expects SECTION.KEY=VALUE, got {item!r}", fix="write e.g. --set training.max_epochs=2")
+        key, value = item.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out

@@ -1,0 +1,142 @@
+"""Streaming training data: sequence windows read from the FASTA, labels from the label store.
+
+Nothing is materialised up front: a batch is a list of label-store rows; the dataset cuts the
+``seq_len`` window centred on each bin from the FASTA (pyfaidx; BGZF works), one-hot encodes the
+batch in one vectorised call and gathers the batch's labels from the sparse store.
+
+Augmentation (training only, paper / METHOD.md section 3): random reverse complement
+(p = 0.5) and a random shift of the window by up to ``max_shift`` bp. The randomness is a pure
+function of (seed, epoch, batch number), so data order and augmentation are reproducible,
+independent of the number of workers, and identical after resuming a killed run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from mfd_model.encoding import one_hot_encode_batch
+from mfd_model.genome import Genome
+
+from .labels import LabelStore
+
+
+@dataclass(frozen=True)
+class BatchKey:
+    """What the sampler hands the dataset: the rows of one batch and where they come from."""
+
+    epoch: int
+    number: int
+    rows: np.ndarray
+
+
+class EpochBatchSampler(Sampler[BatchKey]):
+    """Batches of label-store rows: shuffled per epoch with ``rng(seed, epoch)``, sharded by rank.
+
+    Every rank gets the same number of batches (the permutation is padded by wrapping around), as
+    DDP requires. After a mid-epoch resume, :meth:`skip_next` drops the batches already trained on.
+
+    Args:
+        rows: label-store rows of this split, shape=(n,).
+        batch_size: rows per batch.
+        shuffle: shuffle per epoch (training) or keep the order (validation).
+        seed: base seed.
+        rank / world_size: this process's shard.
+        drop_last: drop a final incomplete batch.
+    """
+
+    def __init__(self, rows: np.ndarray, batch_size: int, *, shuffle: bool, seed: int = 0,
+                 rank: int = 0, world_size: int = 1, drop_last: bool = False) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.drop_last = drop_last
+        self.epoch = 0
+        self._skip = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at the start of every epoch."""
+        self.epoch = epoch
+
+    def skip_next(self, batches: int) -> None:
+        """Leave out the first ``batches`` batches of the next iteration (mid-epoch resume)."""
+        self._skip = batches
+
+    def _shard(self) -> np.ndarray:
+        order = self.rows
+        if self.shuffle:
+            order = order[np.random.default_rng([self.seed, self.epoch]).permutation(len(order))]
+        per_rank = -(-len(order) // self.world_size)
+        if per_rank * self.world_size > len(order) and len(order):
+            order = np.resize(order, per_rank * self.world_size)
+        return order[self.rank::self.world_size]
+
+    def __len__(self) -> int:
+        per_rank = -(-len(self.rows) // self.world_size)
+        return per_rank // self.batch_size if self.drop_last else -(-per_rank // self.batch_size)
+
+    def __iter__(self) -> Iterator[BatchKey]:
+        shard = self._shard()
+        skip, self._skip = self._skip, 0
+        for number in range(skip, len(self)):
+            rows = shard[number * self.batch_size:(number + 1) * self.batch_size]
+            yield BatchKey(self.epoch, number, rows)
+
+
+class WindowDataset(Dataset):
+    """Batches of (one-hot windows, labels) for label-store rows.
+
+    Args:
+        store: the label store.
+        genome: the FASTA the store was made from.
+        seq_len: window length in bp, centred on the bin.
+        augment: apply reverse complement / shift augmentation.
+        max_shift: largest shift in bp.
+        reverse_complement: with ``augment``, reverse-complement half of the windows.
+        seed: base seed of the augmentation.
+
+    ``dataset[key]`` with a :class:`BatchKey` returns ``(x, y)``: x shape=(B, 4, seq_len) float32,
+    y shape=(B, O) float32.
+    """
+
+    def __init__(self, store: LabelStore, genome: Genome, seq_len: int, *, augment: bool,
+                 max_shift: int = 3, reverse_complement: bool = True, seed: int = 0) -> None:
+        self.store = store
+        self.genome = genome
+        self.seq_len = seq_len
+        self.augment = augment
+        self.max_shift = max_shift
+        self.reverse_complement = reverse_complement
+        self.seed = seed
+        # label-store contig index -> the FASTA's spelling
+        self.contig_names = [genome.require(name) for name in store.contigs]
+
+    def __len__(self) -> int:
+        return self.store.n_bins
+
+    def window_starts(self, rows: np.ndarray) -> np.ndarray:
+        """Start of the window centred on each bin, shape=(B,)."""
+        centre = self.store.bin_start[rows] + self.store.bin_size // 2
+        return centre - self.seq_len // 2
+
+    def __getitem__(self, key: BatchKey) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = np.asarray(key.rows)
+        starts = self.window_starts(rows)
+        flip = np.zeros(len(rows), dtype=bool)
+        if self.augment:
+            rng = np.random.default_rng([self.seed, key.epoch, key.number])
+            starts = starts + rng.integers(-self.max_shift, self.max_shift + 1, size=len(rows))
+            flip = (rng.random(len(rows)) < 0.5) & self.reverse_complement
+        contigs = self.store.bin_contig[rows]
+        sequences = [self.genome.fetch(self.contig_names[c], s, s + self.seq_len) for c, s in zip(contigs, starts)]
+        x = one_hot_encode_batch(sequences)
+        if flip.any():
+            x[flip] = x[flip][:, ::-1, ::-1]
+        y = self.store.labels(rows)
+        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.asarray(y, dtype=np.float32))

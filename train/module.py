@@ -1,0 +1,150 @@
+"""The training step of MFD (METHOD.md section 5, paper Eq. 3-4), as a Lightning module.
+
+Manual optimisation, two optimisers, one batch:
+
+1. **model step** — ``loss = BCE(logits, y) + lambda * [R2(q_bio(s_tech), s_bio) + R2(q_tech(s_bio), s_tech)]``;
+   the sequence model and the metadata hypernetwork are updated, the adversaries are not.
+2. **adversary step** — on detached features, ``loss_adv = -[R2(...) + R2(...)]``; only the two
+   adversaries are updated.
+
+Both optimisers are Adam(amsgrad=True). The baseline model (``head: baseline``) has no
+adversaries and trains on the BCE alone. With ``lambda = 0`` an MFD model still trains its
+adversaries, so the dependence between the subspaces is measured (logged) but not penalised.
+
+Validation logs loss, penalty, the cross-subspace correlation and the mean and per-experiment
+AUROC / AUPRC (streaming, binned, constant memory: ``auroc_thresholds`` bins).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torchmetrics.classification import MultilabelAUROC, MultilabelAveragePrecision
+
+from mfd_model.diagnostics import cross_subspace_correlation
+from mfd_model.independence import IndependencePenalty
+from mfd_model.model_io import build_model
+
+
+class MFDLightningModule(pl.LightningModule):
+    """MFD (or its baseline) under training.
+
+    Args:
+        spec: the model description (:func:`mfd_model.model_io.model_spec`), stored in checkpoints.
+        training: the ``training`` section of the config, as a dict.
+    """
+
+    def __init__(self, spec: dict[str, Any], training: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.model = build_model(spec)
+        self.lambda_indep = float(training["lambda_indep"])
+        self.seed = int(training["seed"])
+        config = self.model.config
+        self.independence = (IndependencePenalty(config.half_dim, config.adversary_hidden, config.adversary_layers)
+                             if self.model.is_mfd else None)
+        n = self.model.n_experiments
+        thresholds = int(training["auroc_thresholds"])
+        self.val_auroc = MultilabelAUROC(num_labels=n, average=None, thresholds=thresholds)
+        self.val_auprc = MultilabelAveragePrecision(num_labels=n, average=None, thresholds=thresholds)
+        self.register_buffer("val_positives", torch.zeros(n), persistent=False)
+        self.register_buffer("val_count", torch.zeros(()), persistent=False)
+        self._val_features: list[torch.Tensor] = []
+        self.per_experiment: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ optimisers
+    def configure_optimizers(self):
+        training = self.hparams["training"]
+        model_opt = torch.optim.Adam(self.model.parameters(), lr=training["lr"], amsgrad=True)
+        if self.independence is None:
+            return model_opt
+        adversary_opt = torch.optim.Adam(self.independence.parameters(), lr=training["adversary_lr"], amsgrad=True)
+        return [model_opt, adversary_opt]
+
+    # ------------------------------------------------------------------ training
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        # every step's randomness (dropout) depends only on (seed, step): a resumed run replays it exactly
+        torch.manual_seed(self.seed * 1_000_003 + self.global_step)
+
+    def _penalty(self, features: torch.Tensor) -> torch.Tensor:
+        bio, tech = self.model.split_features(features)
+        return self.independence(bio, tech)
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        optimisers = self.optimizers()
+        model_opt, adversary_opt = optimisers if isinstance(optimisers, list) else (optimisers, None)
+
+        # 1. model step: BCE + lambda * adversarial R2 (adversaries fixed; gradients flow through them)
+        self.toggle_optimizer(model_opt)
+        features = self.model.features(x)
+        bce = F.binary_cross_entropy_with_logits(self.model.logits_from_features(features), y)
+        loss = bce
+        if self.independence is not None:
+            penalty = self._penalty(features)
+            loss = bce + self.lambda_indep * penalty
+            self.log("train/penalty", penalty.detach(), on_step=True, on_epoch=True, sync_dist=True)
+        model_opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        model_opt.step()
+        self.untoggle_optimizer(model_opt)
+
+        # 2. adversary step on detached features: maximise R2
+        if adversary_opt is not None:
+            self.toggle_optimizer(adversary_opt)
+            adversary_loss = -self._penalty(features.detach())
+            adversary_opt.zero_grad(set_to_none=True)
+            self.manual_backward(adversary_loss)
+            adversary_opt.step()
+            self.untoggle_optimizer(adversary_opt)
+            self.log("train/adversary_r2", -adversary_loss.detach(), on_step=True, on_epoch=True, sync_dist=True)
+
+        self.log("train/bce", bce.detach(), on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log("train/loss", loss.detach(), on_step=True, on_epoch=True, sync_dist=True)
+        return loss.detach()
+
+    # ------------------------------------------------------------------ validation
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        features = self.model.features(x)
+        logits = self.model.logits_from_features(features)
+        self.log("val/loss", F.binary_cross_entropy_with_logits(logits, y), on_epoch=True, sync_dist=True,
+                 batch_size=len(y))
+        if self.independence is not None and len(y) > 1:
+            self.log("val/penalty", self._penalty(features), on_epoch=True, sync_dist=True, batch_size=len(y))
+            self._val_features.append(features.detach().cpu())
+        probabilities = torch.sigmoid(logits)
+        self.val_auroc.update(probabilities, y.int())
+        self.val_auprc.update(probabilities, y.int())
+        self.val_positives += y.sum(0)
+        self.val_count += len(y)
+
+    def on_validation_epoch_end(self) -> None:
+        positives = self.trainer.strategy.reduce(self.val_positives.clone(), reduce_op="sum")
+        count = self.trainer.strategy.reduce(self.val_count.clone(), reduce_op="sum")
+        auroc = self.val_auroc.compute()
+        auprc = self.val_auprc.compute()
+        self.val_auroc.reset(); self.val_auprc.reset()
+        self.val_positives.zero_(); self.val_count.zero_()
+        # AUROC / AUPRC are undefined for an experiment without positives (or negatives) in validation
+        defined = (positives > 0) & (positives < count)
+        auroc = torch.where(defined, auroc, torch.nan)
+        auprc = torch.where(defined, auprc, torch.nan)
+        if defined.any():
+            self.log("val/auroc_mean", auroc[defined].mean(), sync_dist=False, prog_bar=True)
+            self.log("val/auprc_mean", auprc[defined].mean(), sync_dist=False)
+        else:
+            self.log("val/auroc_mean", torch.tensor(0.5), sync_dist=False, prog_bar=True)
+            self.log("val/auprc_mean", torch.tensor(0.0), sync_dist=False)
+        if self._val_features:
+            features = torch.cat(self._val_features)
+            self._val_features.clear()
+            if len(features) > 2:
+                bio, tech = self.model.split_features(features)
+                self.log("val/cross_correlation", cross_subspace_correlation(bio, tech), sync_dist=True)
+        self.per_experiment = {"auroc": auroc.cpu().numpy(), "auprc": auprc.cpu().numpy(),
+                               "positives": positives.cpu().numpy()}
