@@ -157,17 +157,19 @@ class VcfWriter(_Partial):
         meta.extend(extra_meta)
         self._write([*meta, "\t".join(header.columns)])
         self._strip = re.compile(rf"(^|;){MODEL_PREFIX}_[^;]*")
+        self._single = ";".join(f"{key}={FLOAT_FORMAT}" for key in self.keys)  # keys hold no "%"
 
     def _write(self, lines: list[str]) -> None:
         self.handle.write(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
 
     def write(self, chunk: VariantChunk, values: np.ndarray) -> None:
-        per_record: dict[int, dict[int, list[str]]] = {}
-        for a, row in enumerate(values):
-            per_record.setdefault(int(chunk.allele_record[a]), {})[int(chunk.allele_number[a])] = format_row(row)
+        rows: dict[int, dict[int, int]] = {}
+        for a in range(chunk.n_alleles):
+            rows.setdefault(int(chunk.allele_record[a]), {})[int(chunk.allele_number[a])] = a
         reasons: dict[int, dict[int, str]] = {}
         for reject in chunk.rejects:
             reasons.setdefault(reject.record, {})[reject.allele] = reject.reason
+        table = values.tolist()
         lines = []
         for r, record in enumerate(chunk.records):
             if record.error is not None or record.text is None:
@@ -178,11 +180,14 @@ class VcfWriter(_Partial):
             fields = record.text.split("\t")
             info = self._strip.sub("", fields[7]).lstrip(";") if fields[7] != "." else ""
             added = []
-            scored = per_record.get(r, {})
+            scored = rows.get(r, {})
             n = len(record.alts)
-            if scored:
-                for c, key in enumerate(self.keys):
-                    added.append(f"{key}=" + ",".join(scored[k][c] if k in scored else "." for k in range(n)))
+            if n == 1 and scored:        # the common case: one formatting call for all fields
+                added.append(self._single % tuple(table[scored[0]]))
+            elif scored:
+                per_alt = [format_row(values[scored[k]]) if k in scored else None for k in range(n)]
+                added.extend(f"{key}=" + ",".join(v[c] if v is not None else "." for v in per_alt)
+                             for c, key in enumerate(self.keys))
             if r in reasons:
                 added.append(f"{MODEL_PREFIX}_REJECT=" + ",".join(reasons[r].get(k, ".") for k in range(n)))
             fields[7] = ";".join([p for p in (info, *added) if p]) or "."

@@ -4,17 +4,20 @@ The pipeline, chunk by chunk (a chunk is ``chunk_size`` alleles of consecutive r
 
     VariantWindowDl.chunks()           parse, check, cut windows        (DataLoader workers)
       -> VariantEffectPredictor        trunk in batches, head, scores   (main process / devices)
-      -> Outputs.write()               TSV, VCF, Parquet, rejects       (main process)
+      -> Outputs.write()               TSV, VCF, Parquet, rejects       (a writer thread)
 
-Reading and window cutting run in ``workers`` background processes while the model computes
-(``workers=0``: all in one process). With ``devices`` set, the model part runs under Lightning
+Reading and window cutting run in ``workers`` background processes (``workers=0``: in the main
+process), and formatting and compressing the outputs in a thread, while the model computes
+(PyTorch releases the interpreter lock during its kernels). With ``devices`` set, the model part runs under Lightning
 (``Trainer.predict``) on that many devices; see :mod:`.parallel`. Memory is bounded by the
 chunks in flight, whatever the size of the VCF.
 """
 from __future__ import annotations
 
 import logging
+import queue
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,6 +57,8 @@ class ScoringOptions:
         devices: run under Lightning on this many devices (``None``: plain single-process path).
         accelerator: Lightning accelerator (``auto``, ``cpu``, ``gpu``).
         progress: show a progress bar.
+        incremental: compute SNV alternatives from the reference's activations (exact; see
+            :mod:`.incremental`); ``False`` computes every window in full.
     """
 
     scores: Sequence[str] | None = None
@@ -70,6 +75,7 @@ class ScoringOptions:
     devices: int | None = None
     accelerator: str = "auto"
     progress: bool = True
+    incremental: bool = True
 
 
 @dataclass
@@ -140,6 +146,44 @@ def iter_chunks(dl: VariantWindowDl, workers: int = 1) -> Iterator[VariantChunk]
         yield item
 
 
+class _BackgroundWriter:
+    """Writes scored chunks in a thread, so formatting and compression overlap the model.
+
+    At most ``depth`` chunks wait in the queue (bounded memory). An error in the thread is
+    raised in the caller at the next :meth:`put` or at :meth:`close`.
+    """
+
+    def __init__(self, outputs: Outputs, depth: int = 2) -> None:
+        self.outputs = outputs
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="mfd-score-variants-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is None:
+                try:
+                    self.outputs.write(*item)
+                except BaseException as err:  # handed to the caller; keep draining the queue
+                    self.error = err
+
+    def put(self, chunk: VariantChunk, values: np.ndarray) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((chunk, values))
+
+    def close(self, check: bool = True) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if check and self.error is not None:
+            raise self.error
+
+
 def _progress(enabled: bool):
     from tqdm.auto import tqdm
     return tqdm(unit=" alleles", unit_scale=True, disable=not enabled, file=sys.stderr, mininterval=1.0,
@@ -188,7 +232,8 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
         model = load_model(model)
     selection = select_experiments(model, options.experiments, options.select, options.aggregate)
     predictor = VariantEffectPredictor(model, options.scores, selection, options.rc_merge,
-                                       device=options.device, batch_size=options.batch_size)
+                                       device=options.device, batch_size=options.batch_size,
+                                       incremental=options.incremental)
     if dataloader is None:
         dataloader = VariantWindowDl(str(vcf_file), str(fasta_file), seq_len=model.config.seq_len,
                                      shifts=options.shifts, max_allele_length=options.max_allele_length,
@@ -205,14 +250,17 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
                       descriptions={name: s.description for name, s in SCORES.items()}, extra_meta=meta)
     summary = ScoringSummary()
     started = time.perf_counter()
+    writer = _BackgroundWriter(outputs)
     try:
         with _progress(options.progress) as bar:
             for chunk, values in scored_chunks(dataloader, predictor, options):
-                outputs.write(chunk, values)
+                writer.put(chunk, values)
                 summary.add(chunk)
                 bar.update(chunk.n_input_alleles)
+        writer.close()
         outputs.commit()
     except BaseException:
+        writer.close(check=False)
         outputs.abort()
         raise
     summary.seconds = time.perf_counter() - started
