@@ -98,7 +98,7 @@ def test_kipoi_dataloader_yields_what_the_scorer_scores(toy_paths, tmp_path, mon
             ranges, variant = batch["metadata"]["ranges"], batch["metadata"]["variant"]
             ref_seq = genome.fetch("chr20", int(ranges["start"][i]), int(ranges["end"][i])).upper()
             np.testing.assert_array_equal(batch["inputs"]["ref"][i], one_hot_encode(ref_seq))
-            at = 60 + int(batch["metadata"]["shift"][i])
+            at = 59 + int(batch["metadata"]["shift"][i])  # (120 - 1) // 2
             assert ref_seq[at:at + len(variant["ref"][i])] == variant["ref"][i].upper()
             if len(variant["ref"][i]) == len(variant["alt"][i]) == 1:
                 alt_seq = ref_seq[:at] + variant["alt"][i] + ref_seq[at + 1:]
@@ -130,3 +130,30 @@ def test_lightning_devices_path_gives_identical_outputs(toy_paths, tmp_path):
     assert (tmp_path / "plain.tsv").read_text() == (tmp_path / "lightning.tsv").read_text()
     assert (tmp_path / "plain.vcf").read_text() == (tmp_path / "lightning.vcf").read_text()
     assert set(Path(tempfile.gettempdir()).glob("mfd-score-variants-*")) == spools  # the spool is removed
+
+
+def test_windows_are_kipoi_veff2s(tmp_path, monkeypatch):
+    """Reference and alternative windows equal kipoi-veff2's (kipoiseq's VariantSeqExtractor on the
+    interval kipoi-veff2 centres on each variant), for SNVs, insertions and deletions, at several shifts."""
+    from kipoiseq.dataclasses import Interval, Variant
+    from kipoiseq.extractors import VariantSeqExtractor
+    from mfd_model.encoding import decode_one_hot
+    from mfd_model.variants.dataloader import VariantWindowDl
+    vcf = requires_shared_data("hg19_chr20", "test_nist.b37_chr20_100kbp_at_10mb.vcf.gz")
+    fasta = requires_shared_data("hg19_chr20", "ucsc.hg19.chr20.unittest.fasta.gz")
+    monkeypatch.chdir(tmp_path)
+    L, shifts = 1152, (0, -2, 3)
+    extractor = VariantSeqExtractor(fasta_file=str(fasta))
+    kinds = set()
+    n = 0
+    for sample in VariantWindowDl(str(vcf), str(fasta), seq_len=L, shifts=shifts):
+        v, shift = sample["metadata"]["variant"], sample["metadata"]["shift"]
+        variant = Variant(v["chrom"], v["pos"], v["ref"], v["alt"])
+        interval = Interval(v["chrom"], v["pos"] - 1, v["pos"]).resize(L).shift(-shift)
+        ref = extractor.extract(interval, variants=[], anchor=L).upper()
+        alt = extractor.extract(interval, variants=[variant], anchor=v["pos"]).upper()
+        assert decode_one_hot(sample["inputs"]["ref"]) == ref
+        assert decode_one_hot(sample["inputs"]["alt"]) == alt, (v, shift)
+        kinds.add("snv" if len(v["ref"]) == len(v["alt"]) else "ins" if len(v["alt"]) > len(v["ref"]) else "del")
+        n += 1
+    assert n == 222 * len(shifts) and kinds == {"snv", "ins", "del"}

@@ -158,9 +158,11 @@ def test_swap_effects_reproduce_the_papers_definition(toy_paths, tmp_path):
     pos = L + 2
     vcf = write_vcf(tmp_path / "v.vcf", [f"z\t{pos}\t.\tG\tT\t.\t.\t."],
                     header="##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
-    start = pos - 1 - L // 2
+    c = (L - 1) // 2
+    start = pos - 1 - c
     ref_seq = contig[start:start + L]
-    alt_seq = ref_seq[:L // 2] + "T" + ref_seq[L // 2 + 1:]
+    assert ref_seq[c] == "G"
+    alt_seq = ref_seq[:c] + "T" + ref_seq[c + 1:]
 
     def units(seq):
         counts = np.array([_count(seq, d) for d in dinucs], dtype=float)
@@ -241,7 +243,7 @@ def test_incremental_alternatives_equal_the_full_computation(toy_paths, genome_f
     equal whole-window features, also for changes next to either window edge and on both strands."""
     _, fasta, vcf = genome_files
     model = tiny_model(toy_paths, channels=6)
-    dl = VariantWindowDl(str(vcf), str(fasta), seq_len=120, shifts=(-59, -20, 0, 54), max_allele_length=3,
+    dl = VariantWindowDl(str(vcf), str(fasta), seq_len=120, shifts=(-59, -20, 0, 60), max_allele_length=3,
                          chunk_size=5)
     fast = VariantEffectPredictor(model, ["diff"], device="cpu", batch_size=3)
     slow = VariantEffectPredictor(model, ["diff"], device="cpu", incremental=False)

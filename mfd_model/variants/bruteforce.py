@@ -1,8 +1,9 @@
 """A deliberately plain, one-variant-at-a-time variant scorer: the reference for tests and benchmarks.
 
 For each allele, each shift and each strand it fetches the window from the FASTA (pysam, not
-the scorer's genome reader), mutates the one-hot sequence (an SNV: one column; an indel: the
-sequence rebuilt as upstream + ALT + downstream), calls the model on that single sequence
+the scorer's genome reader), mutates the one-hot sequence (an SNV: one column; otherwise the
+string rebuilt as upstream + ALT + downstream, an insertion's upstream cut at its left end --
+kipoiseq's convention), calls the model on that single sequence
 (``model.features`` then ``model.logits_from_halves`` on the original or swapped halves) and
 applies kipoi-veff's formulas and strand merging literally (``np.log(p / (1 - p))``,
 ``np.mean([fwd, rc], axis=0)`` ...). No batching, no sharing, no vectorisation: simple enough
@@ -57,7 +58,7 @@ def brute_force_scores(model: MFDModel, fasta_file: str, variants: Sequence[tupl
     model = model.eval().cpu()
     dtype = next(model.parameters()).dtype
     L = model.config.seq_len
-    centre = L // 2
+    centre = (L - 1) // 2  # the first REF base, as kipoi-veff2 places an SNV
     fasta = pysam.FastaFile(str(fasta_file))
     cols = list(range(model.n_experiments)) if experiments is None else list(experiments)
     out = np.zeros((len(variants), len(scores), len(cols)))
@@ -77,6 +78,11 @@ def brute_force_scores(model: MFDModel, fasta_file: str, variants: Sequence[tupl
                 x_alt[:, centre + d] = 0
                 if alt.upper() in ALPHABET:
                     x_alt[ALPHABET.index(alt.upper()), centre + d] = 1
+            elif len(ref) == 1:  # insertion: kipoiseq puts the inserted bases before the anchor (after REF)
+                split = centre + d + 1
+                alt_seq = ((fasta.fetch(contig, start, pos - 1) + alt)[-split:]
+                           + fasta.fetch(contig, pos, pos + L - split))
+                x_alt = one_hot_encode(alt_seq)
             else:
                 alt_seq = (fasta.fetch(contig, start, pos - 1) + alt
                            + fasta.fetch(contig, pos - 1 + len(ref), pos - 1 + len(ref) + L))[:L]

@@ -1,20 +1,27 @@
 """Variant-centred windows: the sequence edits of variant scoring (no model in this module).
 
-Geometry (``L`` = the model's input length, ``c = L // 2``, ``d`` = a shift in bp)::
+Geometry (``L`` = the model's input length, ``c = (L - 1) // 2``, ``d`` = a shift in bp,
+``POS0`` = VCF POS - 1, the first REF base)::
 
-    reference window   genome[POS0 - c - d, POS0 - c - d + L)          POS0 = VCF POS - 1
-    alternative window genome[POS0 - c - d, POS0)  + ALT  + genome[POS0 + len(REF), ...)
-                       cut to L bases
+    reference window    genome[POS0 - c - d, POS0 - c - d + L)
+    alternative window  left + right, the window split after the first REF base (index t = c + d + 1):
+      SNV, MNV, deletion, complex:   genome[POS0 - c - d, POS0) + ALT + genome[POS0 + len(REF), ...)  cut to L
+      insertion (REF one base):      last t bases of (genome[.., POS0) + ALT)  +  genome[POS0 + 1, ...)
 
-Both windows are anchored on the first REF base (the VCF POS), which sits at index ``c + d``
-of the window: shift ``d`` moves the variant ``d`` bp to the right of the centre. The bases
-upstream of the variant are the same in both windows; the ALT allele replaces REF; the
-alternative window is filled from the genome downstream of REF up to exactly ``L`` bases.
-So an SNV changes one position; a deletion pulls ``len(REF) - len(ALT)`` more downstream
-bases into the window and an insertion pushes as many out at the right end; both windows
-keep length ``L`` and the variant keeps its place. VCF's padding base of an indel (the shared
-first base) is part of both windows, so a left-normalised indel starts its change at index
-``c + d + 1``. Trimming shared bases is unnecessary: it would not change either sequence.
+The first REF base sits at index ``c + d`` of the reference window, the middle base for odd
+``L`` and the last base of the left half for even ``L`` (1152: index 575); shift ``d`` moves the
+variant ``d`` bp to the right. Both windows have exactly ``L`` bases, and the split point after
+the first REF base stays where it is:
+
+* an SNV changes one position; an MNV its bases;
+* a deletion (VCF ``REF=AGT ALT=A``) keeps the upstream bases, removes the deleted ones and
+  pulls as many downstream bases in at the right end;
+* an insertion (``REF=A ALT=ATTG``) keeps the downstream bases and puts the inserted bases just
+  before the split point, pushing as many upstream bases out at the left end.
+
+This is kipoiseq's ``VariantSeqExtractor`` with the anchor after the first REF base, i.e. what
+kipoi-veff2 does (``Interval(POS0, POS0 + 1).resize(L)``, ``anchor=interval.center()``): at
+shift 0 on the forward strand our windows are kipoi-veff2's (the tests compare them).
 
 All ALTs of a record, and all records at the same position, share the reference windows
 (one reference window per distinct genomic start in a chunk).
@@ -94,8 +101,13 @@ class WindowSpec:
 
     @property
     def centre(self) -> int:
-        """``c = L // 2``: the index of the first REF base at shift 0."""
-        return self.seq_len // 2
+        """``c = (L - 1) // 2``: the index of the first REF base at shift 0.
+
+        The middle base for odd ``L``, the last base of the left half for even ``L`` -- where
+        kipoi-veff2 puts an SNV (kipoiseq's ``Interval(pos - 1, pos).resize(L)``), so SNV scores
+        at shift 0 on the forward strand are the ones kipoi-veff2 computes.
+        """
+        return (self.seq_len - 1) // 2
 
     @property
     def n_shifts(self) -> int:
@@ -237,6 +249,23 @@ def _fetch_clusters(genome: Genome, contig: str, spans: Sequence[tuple[int, int]
     return out
 
 
+def _alternative(buf: np.ndarray, offset: int, start: int, pos0: int, ref_len: int, alt: np.ndarray,
+                 at: int, L: int) -> np.ndarray:
+    """One alternative window (base indices, shape=(L,)) for a window starting at ``start``.
+
+    ``buf`` holds the genome from ``offset``; ``at`` is the index of the first REF base.
+    """
+    split = at + 1
+    if ref_len == 1 and len(alt) > 1:          # insertion: the inserted bases go left of the split
+        n = len(alt)
+        left = alt[-split:] if n >= split else np.concatenate([buf[pos0 - (split - n) - offset:pos0 - offset], alt])
+        right = buf[pos0 + 1 - offset:pos0 + 1 - offset + L - split]
+        return np.concatenate([left, right])
+    fill = max(0, L - at - len(alt))
+    right_start = pos0 + ref_len - offset
+    return np.concatenate([buf[start - offset:pos0 - offset], alt, buf[right_start:right_start + fill]])[:L]
+
+
 def build_chunk(index: int, records: list[VcfRecord], genome: Genome, spec: WindowSpec) -> VariantChunk:
     """Check the records of one chunk against the genome and cut their windows.
 
@@ -326,10 +355,7 @@ def build_chunk(index: int, records: list[VcfRecord], genome: Genome, spec: Wind
             continue
         alt_bases = base_indices(p.alt)
         for k, s in enumerate(starts):
-            left = buf[s - offset:p.pos0 - offset]
-            fill = max(0, L - int(vidx[k]) - len(alt_bases))
-            right_start = p.pos0 + len(p.ref) - offset
-            alt_windows[a, k] = np.concatenate([left, alt_bases, buf[right_start:right_start + fill]])[:L]
+            alt_windows[a, k] = _alternative(buf, offset, int(s), p.pos0, len(p.ref), alt_bases, int(vidx[k]), L)
     ref_windows = np.stack(ref_list) if ref_list else np.zeros((0, L), dtype=np.int8)
     if snv.any():
         rows = np.nonzero(snv)[0]
