@@ -24,6 +24,3 @@ class VariantWindowDl(_VariantWindows, kipoi.data.SampleIterator):
                  chunk_size=512, keep_text=False):
         super().__init__(vcf_file, fasta_file, seq_len=seq_len, shifts=shifts,
                          max_allele_length=max_allele_length, chunk_size=chunk_size, keep_text=keep_text)
-
-    __iter__ = _VariantWindows.__iter__
-    __next__ = _VariantWindows.__next__

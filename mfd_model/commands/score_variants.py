@@ -60,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                           "default: one device, no Lightning")
     parser.add_argument("--accelerator", default="auto", help="Lightning accelerator with --devices (default: auto)")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: PyTorch's)")
+    parser.add_argument("--no-incremental", action="store_true",
+                        help="compute every alternative window in full instead of from the reference's "
+                             "activations (same scores up to float rounding, slower; for checking)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         experiments=args.experiments, select=args.select, aggregate=args.aggregate,
         max_allele_length=args.max_allele_length, batch_size=args.batch_size, chunk_size=args.chunk_size,
         workers=args.workers, device=args.device, devices=devices, accelerator=args.accelerator,
-        progress=not args.quiet)
+        progress=not args.quiet, incremental=not args.no_incremental)
     summary = score_variants(args.vcf, args.fasta, model, args.out, vcf_out=args.vcf_out,
                              parquet_out=args.parquet_out, rejects=args.rejects, options=options,
                              header_lines=[f"##MFD_model={args.model or 'default'}"])

@@ -30,7 +30,7 @@ import torch.utils.data
 
 from ..errors import MFDError
 from ..genome import Genome
-from .vcf import VcfHeader, read_vcf
+from .vcf import VcfHeader, read_vcf, read_vcf_header
 from .windows import VariantChunk, WindowSpec, build_chunk, chunk_records, one_hot
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class VariantWindowDl:
         self.chunk_size = int(chunk_size)
         self.keep_text = bool(keep_text)
         self.genome = Genome(self.fasta_file)
-        self.header: VcfHeader = read_vcf(self.vcf_file)[0]  # fails now on a missing or broken header
+        self.header: VcfHeader = read_vcf_header(self.vcf_file)  # fails now on a missing or broken header
         self.reject_counts: Counter = Counter()
         self.n_samples = 0
         self._samples: Iterator[dict] | None = None

@@ -171,17 +171,16 @@ def parse_vcf_line(line: str, index: int, number: int | None, keep_text: bool) -
 
 
 def _text_records(path: Path, keep_text: bool) -> tuple[VcfHeader, Iterator[VcfRecord]]:
-    handle = _open_bytes(path)
-    try:
+    with _open_bytes(path) as handle:
         header, _ = _read_text_header(path, handle)
-    except Exception:
-        handle.close()
-        raise
 
     def records() -> Iterator[VcfRecord]:
         number = header.n_lines
         index = 0
+        handle = _open_bytes(path)
         try:
+            for _ in range(header.n_lines):
+                next(handle)
             for raw in handle:
                 number += 1
                 line = raw.decode("utf-8", "surrogateescape").rstrip("\r\n")
@@ -204,16 +203,21 @@ def _text_records(path: Path, keep_text: bool) -> tuple[VcfHeader, Iterator[VcfR
 
 def _bcf_records(path: Path, keep_text: bool) -> tuple[VcfHeader, Iterator[VcfRecord]]:
     import cyvcf2
-    try:
-        reader = cyvcf2.VCF(str(path), lazy=True)
-    except Exception as err:  # cyvcf2 raises bare Exception / OSError on unreadable headers
-        raise MFDError(f"cannot read the BCF header ({' '.join(str(err).split())})", path=path,
-                       fix="check the file with 'bcftools view -h'") from None
+    def open_reader():
+        try:
+            return cyvcf2.VCF(str(path), lazy=True)
+        except Exception as err:  # cyvcf2 raises bare Exception / OSError on unreadable headers
+            raise MFDError(f"cannot read the BCF header ({' '.join(str(err).split())})", path=path,
+                           fix="check the file with 'bcftools view -h'") from None
+
+    reader = open_reader()
     lines = reader.raw_header.rstrip("\n").split("\n")
+    reader.close()
     header = VcfHeader([l for l in lines if l.startswith("##")], lines[-1].split("\t"), len(lines))
 
     def records() -> Iterator[VcfRecord]:
         index = 0
+        reader = open_reader()
         iterator = iter(reader)
         try:
             while True:
@@ -236,6 +240,13 @@ def _bcf_records(path: Path, keep_text: bool) -> tuple[VcfHeader, Iterator[VcfRe
     return header, records()
 
 
+def read_vcf_header(path: str | Path) -> VcfHeader:
+    """Only the header of a VCF / BCF (the file is closed again); errors as :func:`read_vcf`."""
+    header, records = read_vcf(path)
+    records.close()
+    return header
+
+
 def read_vcf(path: str | Path, keep_text: bool = False) -> tuple[VcfHeader, Iterator[VcfRecord]]:
     """Open a VCF / VCF.gz / BCF: its header now (errors raised here), its records lazily.
 
@@ -244,7 +255,7 @@ def read_vcf(path: str | Path, keep_text: bool = False) -> tuple[VcfHeader, Iter
         keep_text: keep each record's raw line in ``VcfRecord.text`` (for an annotated VCF).
     Returns:
         ``(header, records)``; ``records`` yields every record in file order, malformed ones
-        with ``error`` set.
+        with ``error`` set. The file is opened when iteration starts and closed when it ends.
     """
     path = Path(path)
     kind = vcf_kind(path)
