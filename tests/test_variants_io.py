@@ -208,3 +208,48 @@ def test_gzip_vcf_and_line_numbers(setup, tmp_path):
     assert records[-1].error == "POS '0' is not a positive integer"
     summary = score_variants(gz, fasta, model, tmp_path / "o.tsv", options=_options())
     assert (summary.records, summary.scored, dict(summary.rejected)) == (4, 3, {"malformed_record": 1})
+
+
+def test_a_failing_writer_aborts_the_run(setup, tmp_path, monkeypatch):
+    """An error in the writer thread reaches the caller, and no output is left behind."""
+    genome, fasta, model, _ = setup
+    vcf = write_vcf(tmp_path / "in.vcf", variant_lines(genome))
+    from mfd_model.variants import outputs
+    original = outputs.TsvWriter.write
+    calls = {"n": 0}
+
+    def failing(self, chunk, values):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device")
+        return original(self, chunk, values)
+
+    monkeypatch.setattr(outputs.TsvWriter, "write", failing)
+    with pytest.raises(OSError, match="No space left"):
+        score_variants(vcf, fasta, model, tmp_path / "out.tsv", vcf_out=tmp_path / "out.vcf",
+                       options=_options(chunk_size=2))
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("out", ".out"))]
+
+
+def test_command_line_errors_are_one_line(setup, tmp_path, capsys):
+    genome, fasta, _, model_file = setup
+    vcf = write_vcf(tmp_path / "in.vcf", variant_lines(genome))
+    for extra, message in [(["--shifts", "a:b"], "cannot read shifts 'a:b'"),
+                           (["--shifts=-99:0"], "put the variant outside the 120 bp window"),
+                           (["--select", "target=nothing"], "no experiment has target = 'nothing'"),
+                           (["--experiments", "nope"], "unknown experiment(s): nope")]:
+        code = main(["score-variants", str(vcf), str(fasta), str(tmp_path / "o.tsv"), "-m", str(model_file), "-q",
+                     *extra])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and message in err, err
+    assert not list(tmp_path.glob("o.*")) and not list(tmp_path.glob(".o.*"))
+
+
+def test_command_choices_match_the_library():
+    """The command module lists choices without importing the library (fast --help): keep them in sync."""
+    from mfd_model.commands import score_variants as command
+    from mfd_model.variants.scores import RC_MERGES, SCORES
+    from mfd_model.variants.selection import AGGREGATIONS
+    assert command.SCORE_NAMES == tuple(SCORES)
+    assert command.RC_MERGES == RC_MERGES
+    assert command.AGGREGATIONS == AGGREGATIONS

@@ -53,8 +53,7 @@ class _Partial:
         self.path = Path(path)
         if self.path.is_dir():
             raise MFDError("output path is a folder", path=self.path, fix="give a file name")
-        if not self.path.parent.exists():
-            raise MFDError("the output folder does not exist", path=self.path.parent, fix="create it first")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         suffix = ".gz" if self.path.name.endswith((".gz", ".bgz")) else ""
         self.tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.partial{suffix}")
         self.extra: list[tuple[Path, Path]] = []  # (temporary, final) companions such as a .tbi

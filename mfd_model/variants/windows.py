@@ -94,7 +94,8 @@ class WindowSpec:
             raise ConfigError(f"shifts must be distinct, got {list(self.shifts)}")
         outside = [d for d in self.shifts if not 0 <= self.centre + d < self.seq_len]
         if outside:
-            raise ConfigError(f"shift(s) {outside} put the variant outside the {self.seq_len} bp window",
+            shown = ", ".join(map(str, outside[:5])) + (", ..." if len(outside) > 5 else "")
+            raise ConfigError(f"shift(s) {shown} put the variant outside the {self.seq_len} bp window",
                               fix=f"use shifts between {-self.centre} and {self.seq_len - self.centre - 1}")
         if not 1 <= self.max_allele_length <= self.seq_len:
             raise ConfigError(f"max allele length must be between 1 and {self.seq_len}, got {self.max_allele_length}")
