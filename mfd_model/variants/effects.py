@@ -88,8 +88,10 @@ class VariantEffectPredictor:
         batch_size: windows per trunk call (``None``: 64 on a CPU, where larger batches fall out
             of cache, 512 on a GPU).
         incremental: compute SNV and short-MNV alternatives from the reference's activations
-            (:mod:`.incremental`; exact, several times less work); ``False`` runs every window
-            in full. Ignored for trunks it does not support.
+            (:mod:`.incremental`; exact up to float rounding, most of an SNV's alternative work
+            saved); ``False`` runs every window in full. Ignored for trunks it does not support.
+
+    The model is put in eval mode and moved to ``device``.
     """
 
     def __init__(self, model: MFDModel, scores: Sequence[str] | None = None,
