@@ -1,5 +1,19 @@
-"""Kipoi packaging and PyTorch / TensorFlow export (installed as ``mfd_model.export``).
+"""Kipoi packaging, TensorFlow export and fast prediction (installed as ``mfd_model.export``).
 
-Not yet implemented: ``mfd export`` arrives with issue 4. Importing this package must
-stay free of TensorFlow until a function that needs it is called.
+    kipoi_source      export_source(): a Kipoi model source MFD/{pytorch,tensorflow,NAME/...};
+                      write_root_model(): the repository's root default model
+    kipoi_yaml        the model.yaml of a variant (dataloader form kipoi-veff2 needs, honest info)
+    kipoi_model       the wrapper class Kipoi instantiates for the pytorch type (copied into folders)
+    examples          example FASTA + BED + VCF generated from a seed
+    tensorflow_graph  the network rebuilt in TensorFlow ops; SavedModel of a tf.Module (imports TF)
+    equivalence       PyTorch vs SavedModel on random and real windows (mfd export --check)
+    fetch             batched FASTA reads of windows + vectorised one-hot encoding
+    fast_model        channels-last rebuild of the network for fast CPU inference
+    predict_bed       mfd predict: BED + FASTA -> probabilities (single process)
+    lightning_predict mfd predict --devices N: Lightning Trainer.predict, one process per device
+    outputs           TSV / Parquet / HDF5 tables, written atomically
+    standin           an UNTRAINED stand-in model for developing the packaging (never for use)
+
+Importing this package, or any module above except ``tensorflow_graph``, never imports
+TensorFlow; ``lightning_predict`` imports Lightning.
 """

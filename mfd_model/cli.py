@@ -9,10 +9,19 @@ from typing import Sequence
 # name -> (module, one-line help). Modules are imported to build their parsers; they keep
 # their module level light (standard library only).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("mfd_model.commands.demo", "run MFD end to end on the embedded default (simulated data) under build/demo"),
     "describe": ("mfd_model.commands.describe", "show the architecture, receptive field and named latent units"),
     "prepare": ("mfd_model.commands.prepare", "FASTA + metadata + peak files -> a sparse label store for training"),
     "train": ("mfd_model.commands.train", "train MFD (or the baseline) from a label store: mfd train --config FILE.yaml"),
     "simulate": ("mfd_model.commands.simulate", "write a synthetic ENCODE-like data set with known biology and biases"),
+    "check-disentanglement": ("mfd_model.commands.check_disentanglement",
+                              "on simulated data: do biological / technical features hold the planted biology / bias?"),
+    "embed": ("mfd_model.commands.embed", "biological / technical / full features of BED intervals (Parquet or NPZ)"),
+    "attribute": ("mfd_model.commands.attribute", "attributions (IG, gradient x input, ISM) around sites, minus a baseline"),
+    "motifs": ("mfd_model.commands.motifs", "first-layer filters as PWMs (MEME); global importance analysis of a motif"),
+    "evaluate": ("mfd_model.commands.evaluate", "performance, enhancer classification, variant enrichment, diagnostics"),
+    "export": ("mfd_model.commands.export", "a trained model -> Kipoi model source (PyTorch + TensorFlow variants)"),
+    "predict": ("mfd_model.commands.predict", "BED + FASTA -> per-experiment probabilities (TSV, Parquet, HDF5)"),
     "score-variants": ("mfd_model.commands.score_variants", "score the variants of a VCF: kipoi-veff scores and MFD's biological / technical effects"),
 }
 

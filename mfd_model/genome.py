@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoding import base_indices
 from .errors import MFDError
 
 log = logging.getLogger(__name__)
@@ -128,6 +127,7 @@ class Genome:
 
     def fetch_indices(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Base indices (A,C,G,T -> 0..3, other -> -1) of ``[start, end)``, shape=(end - start,)."""
+        from .encoding import base_indices
         return base_indices(self.fetch(chrom, start, end))
 
     def checksum(self, chunk_size: int = 1 << 22) -> str:

@@ -7,7 +7,9 @@ A model file (``.pt``) is a ``torch.save`` of a plain dict, loadable with ``weig
               "encoder": {...} | None, "metadata": [row, ...] | None, "info": {...}},
      "state_dict": {...}}
 
-``spec`` is JSON-compatible: the Kipoi export writes it next to a bare state dict.
+``spec`` is JSON-compatible: the Kipoi export writes it next to a bare state dict
+(``spec.json`` + ``weights.pth``), and :func:`load_model` also reads such a Kipoi model folder,
+or the packaged default model when no path is given.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .atomic import atomic_output
+from .outputs import atomic_path
 from .config import ModelConfig
 from .errors import ConfigError, MFDError
 from .metadata import MetadataEncoder, MetadataTable
@@ -38,13 +40,22 @@ def model_spec(model: MFDModel) -> dict[str, Any]:
     }
 
 
+def model_arguments(spec: dict[str, Any], source: str | Path = "<spec>") -> dict[str, Any]:
+    """The keyword arguments of :class:`MFDModel` that :func:`model_spec` output describes.
+
+    Used by :func:`build_model` and by the Kipoi wrapper class (a subclass of ``MFDModel``).
+    """
+    config = ModelConfig.from_dict(spec["config"])
+    encoder = MetadataEncoder.from_dict(spec["encoder"]) if spec.get("encoder") else None
+    table = MetadataTable.from_records(spec["metadata"], path=f"{source} (metadata)") if spec.get("metadata") else None
+    return {"config": config, "experiment_names": spec["experiment_names"], "encoder": encoder, "table": table,
+            "info": spec.get("info")}
+
+
 def build_model(spec: dict[str, Any], source: str | Path = "<spec>") -> MFDModel:
     """Rebuild an (untrained) model from :func:`model_spec` output."""
     try:
-        config = ModelConfig.from_dict(spec["config"])
-        encoder = MetadataEncoder.from_dict(spec["encoder"]) if spec.get("encoder") else None
-        table = MetadataTable.from_records(spec["metadata"], path=f"{source} (metadata)") if spec.get("metadata") else None
-        return MFDModel(config, spec["experiment_names"], encoder=encoder, table=table, info=spec.get("info"))
+        return MFDModel(**model_arguments(spec, source))
     except ConfigError as err:
         raise MFDError(f"model description is invalid: {err.one_line()}", path=source) from None
     except (KeyError, TypeError, ValueError) as err:
@@ -78,7 +89,7 @@ def save_model(model: MFDModel, path: str | Path) -> Path:
     path = Path(path)
     payload = {"format": FORMAT, "spec": model_spec(model),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
 
@@ -106,8 +117,18 @@ def _from_lightning_checkpoint(payload: dict[str, Any], path: str | Path) -> MFD
     return load_state(build_model(spec, path), state, path)
 
 
-def load_model(path: str | Path) -> MFDModel:
-    """Load a model file (:func:`save_model`) or an ``mfd train`` checkpoint (``.ckpt``), in eval mode on the CPU."""
+def load_model(path: str | Path | None = None) -> MFDModel:
+    """Load a model, in eval mode on the CPU.
+
+    Args:
+        path: a model file (:func:`save_model`), an ``mfd train`` checkpoint (``.ckpt``), a Kipoi
+            model folder written by ``mfd export`` (its PyTorch variant, or the group folder holding
+            it), or ``None`` for the packaged default model (the repository's root Kipoi model).
+    """
+    if path is None or Path(path).is_dir():
+        from .kipoi_folder import default_model_files, kipoi_model_files, read_spec
+        spec_path, weights_path = default_model_files() if path is None else kipoi_model_files(path)
+        return load_state(build_model(read_spec(spec_path), spec_path), read_torch_file(weights_path), weights_path)
     payload = read_torch_file(path)
     if isinstance(payload, dict) and "state_dict" in payload and "hyper_parameters" in payload:
         return _from_lightning_checkpoint(payload, path)

@@ -238,3 +238,12 @@ def test_two_cpu_processes_with_ddp(tiny_store, tmp_path):
     assert "MEMBER: 2/2" in process.output
     model = load_model(output / "model.pt")
     assert model.n_experiments == 3
+
+
+@pytest.mark.parametrize("name", ["demo", "real_hg19", "encode"])
+def test_shipped_configs_are_valid(name):
+    config = load_train_config(Path(__file__).resolve().parents[1] / "train" / "configs" / f"{name}.yaml")
+    assert config.model.bin_size == 128 and config.data.store
+    if name == "encode":   # the paper's settings
+        assert (config.model.channels, config.model.latent_dim, config.training.lambda_indep,
+                config.training.batch_size) == (120, 240, 0.001, 256)

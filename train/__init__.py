@@ -1,5 +1,11 @@
 """Data preparation and training (installed as ``mfd_model.train``).
 
-Not yet implemented: ``mfd prepare``, ``mfd train`` and ``mfd simulate`` arrive with
-issue 3 (data preparation and training). Nothing here pretends to work before then.
+    simulate   ``mfd simulate``: an ENCODE-like synthetic data set with known biology and biases
+    tsvformat  fast, byte-reproducible TSV / BED / gzip writing for the simulator
+    prepare    ``mfd prepare``: FASTA + metadata + peak files -> a sparse label store
+    labels     LabelStore: the label store on disk (CSR labels, splits, provenance)
+    dataset    streaming windows from the FASTA + labels from the store, augmentation
+    module     the MFD training step (METHOD.md section 5) as a Lightning module
+    config     the training config (YAML), validated with file:line errors
+    run        ``mfd train``: the Lightning Trainer around all of the above
 """

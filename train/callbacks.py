@@ -20,14 +20,14 @@ import numpy as np
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from mfd_model.atomic import atomic_output
+from mfd_model.outputs import atomic_path
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """``torch.save`` to a temporary file in the same folder, then ``os.replace``."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None) -> None:
-        with atomic_output(path) as tmp:
+        with atomic_path(path) as tmp:
             torch.save(checkpoint, tmp)
 
 
@@ -119,10 +119,10 @@ class TrainingPlots(pl.Callback):
 
 
 def _save_figure(fig: Any, path: Path) -> None:
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format=path.suffix.lstrip("."))
 
 
 def _write_text(path: Path, text: str) -> None:
-    with atomic_output(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(text)

@@ -44,12 +44,13 @@ Generative model (every number below is a :class:`SimulationParams` field):
    absent factor shows only technical peaks). A k-mer is counted on both strands, an
    occurrence belongs to the bin holding its leftmost base (``assay_kmers``). The terms 2
    and 3 depend only on the sequence and technical metadata, so they are learnable biases.
-5. **Peaks.** Runs of consecutive called bins become one narrowPeak record. Its ends move
-   independently by -31..+32 bp (for 128 bp bins; ``bin_size // 4``) from the run's ends, so
-   every called bin overlaps its peak by at least ``bin_size / 2`` bp and an uncalled bin by
-   less (even between two peaks). signalValue = 2 x the run's best score, pValue = -log10 of
-   the normal tail of that score, qValue = Benjamini-Hochberg over all callable bins,
-   score = min(1000, 100 x qValue), summit near the centre of the best bin.
+5. **Peaks.** Runs of consecutive called bins become one narrowPeak record. Each of its ends
+   moves independently from the run's end, inwards by up to ``bin_size / 4`` bp or outwards by
+   up to ``bin_size / 4 - 1`` (32 / 31 bp for 128 bp bins), so every called bin overlaps its
+   peak by at least ``bin_size / 2`` bp and an uncalled bin by less (even between two peaks).
+   signalValue = 2 x the run's best score, pValue = -log10 of the normal tail of that score,
+   qValue = Benjamini-Hochberg over all callable bins, score = min(1000, 100 x qValue),
+   summit near the centre of the best bin.
 6. **Truth.** Per-bin GC, N fraction, motif counts, k-mer counts and the GC-rich flag;
    per-experiment strengths and thresholds; motif sites and PWMs; per-tissue enhancer bins
    (instances of the tissue's non-CTCF active TFs) and GC-matched background bins without
@@ -213,16 +214,16 @@ class SimulationParams:
     gc_range: tuple[float, float] = (0.30, 0.65)
     telomere_gap: int = 10_000
     internal_gaps: int = 2
-    motifs_per_kb: float = 1.0
+    motifs_per_kb: float = 2.0
     n_experiments: int = 60
     replicates: int = 2
     histone_mark: bool = True
     labs: tuple[tuple[str, float], ...] = (("Bernstein", 0.0), ("Myers", 0.25), ("Snyder", 0.5), ("Stam", 1.0))
     years: tuple[int, ...] = (2010, 2012, 2014, 2016, 2018, 2020)
     assay_kmers: tuple[tuple[str, str, float], ...] = (
-        ("DNase-seq", "CCTTGA", 1.0), ("ATAC-seq", "GCCGAC", 1.0), ("ChIP-seq", "TATCGA", 0.35))
+        ("DNase-seq", "CCTTG", 1.0), ("ATAC-seq", "GCCGA", 1.0), ("ChIP-seq", "TATCGA", 0.35))
     biology_strength: float = 4.5
-    kmer_strength: float = 3.0
+    kmer_strength: float = 4.0
     kmer_cap: int = 2
     gc_strength: float = 4.0
     gc_rich_threshold: float = 0.5
@@ -248,7 +249,8 @@ class SimulationParams:
 
         def integer(name: str, low: int, high: int | None = None) -> None:
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+            if not isinstance(value, int) or isinstance(value, bool) or value < low \
+                    or (high is not None and value > high):
                 bound = f"between {low:,} and {high:,}" if high is not None else f">= {low:,}"
                 fail(name, f"expected an integer {bound}, got {value!r}", f"set {name} {bound}")
 
@@ -321,7 +323,7 @@ class SimulationParams:
                 and isinstance(k[2], (int, float)) and 0 <= k[2] <= 100 for k in self.assay_kmers):
             fail("assay_kmers", f"expected one (assay, k-mer of 3-16 ACGT, weight >= 0) for each of "
                  f"{', '.join(ASSAYS)}, got {self.assay_kmers!r}",
-                 "use e.g. [[DNase-seq, CCTTGA, 1.0], [ATAC-seq, GCCGAC, 1.0], [ChIP-seq, TATCGA, 0.35]]")
+                 "use e.g. [[DNase-seq, CCTTG, 1.0], [ATAC-seq, GCCGA, 1.0], [ChIP-seq, TATCGA, 0.35]]")
         for assay, kmer, _ in self.assay_kmers:
             for tf in TFS:
                 if kmer in tf.consensus.upper() or reverse_complement(kmer) in tf.consensus.upper():
@@ -389,7 +391,8 @@ class SimulationSummary:
             f"wrote {self.outdir}",
             f"genome: {genome:,} bp in {len(self.chromosomes)} chromosomes, {self.n_bins:,} bins",
             f"planted TF instances: {self.n_motif_sites:,}",
-            f"experiments: {self.n_experiments} ({self.n_conditions} conditions), {self.n_peaks:,} peaks, "
+            f"experiments: {self.n_experiments} ({self.n_conditions} condition{'s' if self.n_conditions != 1 else ''}), "
+            f"{self.n_peaks:,} peaks, "
             f"{100 * self.mean_called_fraction:.1f} % of bins called on average",
             f"variants: {variants}",
             f"time: {self.seconds:.1f} s",
@@ -411,7 +414,7 @@ def _codes(text: str) -> np.ndarray:
 
 
 @dataclass
-class Genome:
+class SimulatedGenome:
     """The simulated genome in memory.
 
     Attributes:
@@ -448,7 +451,7 @@ class Bins:
     """The bin tiling and its per-bin truth, all shape=(B,).
 
     Attributes:
-        chrom: chromosome index of each bin; start: global start (``Genome.codes`` index).
+        chrom: chromosome index of each bin; start: global start (``SimulatedGenome.codes`` index).
         local_start: start on its chromosome.
         gc: GC fraction of non-N bases (0 for all-N bins); n_fraction: fraction of N.
         motif_counts: instances per TF (centre in bin), shape=(B, n_tfs).
@@ -545,8 +548,8 @@ class Experiment:
 INTERNAL_GAP_RANGE = (1_000, 20_000)   # bp, capped at 5 % of the chromosome
 
 
-def make_genome(params: SimulationParams, progress: bool = False) -> Genome:
-    """Isochores of random GC, then N gaps (METHOD: see the module docstring, step 1)."""
+def make_genome(params: SimulationParams, progress: bool = False) -> SimulatedGenome:
+    """Chromosomes of isochores with random GC, then N gaps (module docstring, step 1)."""
     lengths = np.array(params.chromosome_lengths(), dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     codes = np.empty(int(offsets[-1]), dtype=np.uint8)
@@ -558,7 +561,7 @@ def make_genome(params: SimulationParams, progress: bool = False) -> Genome:
             sequence[start:end] = N_CODE
             gaps.append((int(offsets[c]) + start, int(offsets[c]) + end))
     names = [f"chr{i + 1}" for i in range(len(lengths))]
-    return Genome(names, lengths, offsets, codes, np.array(sorted(gaps), dtype=np.int64).reshape(-1, 2))
+    return SimulatedGenome(names, lengths, offsets, codes, np.array(sorted(gaps), dtype=np.int64).reshape(-1, 2))
 
 
 def _fill_isochores(sequence: np.ndarray, params: SimulationParams, rng: np.random.Generator) -> None:
@@ -607,7 +610,7 @@ def _gap_intervals(length: int, params: SimulationParams, rng: np.random.Generat
 MOTIF_SPACING = 5   # bp at least between two planted instances
 
 
-def plant_motifs(genome: Genome, params: SimulationParams) -> MotifSites:
+def plant_motifs(genome: SimulatedGenome, params: SimulationParams) -> MotifSites:
     """Plant PWM-sampled TF instances at random clean, non-overlapping positions (in place)."""
     rng = _rng(params, STREAM_MOTIFS)
     gap_bases = int((genome.gaps[:, 1] - genome.gaps[:, 0]).sum())
@@ -661,7 +664,8 @@ def kmer_occurrences(sequence: np.ndarray, kmer: str) -> np.ndarray:
     return np.sort(np.concatenate(hits))
 
 
-def tabulate_bins(genome: Genome, sites: MotifSites, params: SimulationParams) -> tuple[Bins, list[np.ndarray]]:
+def tabulate_bins(genome: SimulatedGenome, sites: MotifSites,
+                  params: SimulationParams) -> tuple[Bins, list[np.ndarray]]:
     """Per-bin truth; also each assay's k-mer occurrences (global leftmost positions)."""
     size = params.bin_size
     per_chrom = genome.lengths // size
@@ -759,7 +763,8 @@ def condition_score(condition: Condition, bins: Bins, params: SimulationParams) 
     """The noise-free score of every bin in one condition, shape=(B,), float32."""
     score = params.biology_strength * ((bins.motif_bits & tf_bits(condition.relevant_tfs)) != 0)
     a = [assay for assay, _, _ in params.assay_kmers].index(condition.assay)
-    score = score + params.kmer_strength * params.assay_kmers[a][2] * np.minimum(bins.kmer_counts[:, a], params.kmer_cap)
+    kmers = np.minimum(bins.kmer_counts[:, a], params.kmer_cap)
+    score = score + params.kmer_strength * params.assay_kmers[a][2] * kmers
     score = score + params.gc_strength * dict(params.labs)[condition.lab] * bins.gc_rich
     return score.astype(np.float32)
 
@@ -808,12 +813,13 @@ def call_peaks(score: np.ndarray, threshold: float, bins: Bins, chromosome_lengt
     # -log10 p of every called bin and Benjamini-Hochberg -log10 q (called bins are the top ranks)
     from scipy.special import log_ndtr
     neg_log10_p = -log_ndtr(-z_called) / np.log(10)
-    order = np.argsort(-z_called, kind="stable")
+    order = np.argsort(-z_called)
     ranked = neg_log10_p[order] - np.log10(n_tests) + np.log10(np.arange(1, len(order) + 1))
     neg_log10_q = np.empty_like(ranked)
     neg_log10_q[order] = np.maximum(np.maximum.accumulate(ranked[::-1])[::-1], 0.0)
     run_begin = np.flatnonzero(new_run)
-    is_best = z_called == np.repeat(np.maximum.reduceat(z_called, run_begin), np.diff(np.append(run_begin, len(z_called))))
+    run_best = np.maximum.reduceat(z_called, run_begin)                  # best score of each run
+    is_best = z_called == run_best[run_id]
     best = np.flatnonzero(is_best)
     best = best[np.append(True, np.diff(run_id[best]) != 0)]   # the first best bin of each run
     quarter = bin_size // 4
@@ -857,7 +863,7 @@ def _write_peak_file(experiment: Experiment) -> tuple[int, int]:
     return peaks.n_called_bins, len(peaks)
 
 
-def write_peak_files(out: Path, experiments: list[Experiment], bins: Bins, genome: Genome,
+def write_peak_files(out: Path, experiments: list[Experiment], bins: Bins, genome: SimulatedGenome,
                      params: SimulationParams, progress: bool = False, workers: int = 1) -> list[tuple[int, int]]:
     """Write every experiment's peak file (in ``workers`` forked processes); (called bins, peaks) each."""
     import multiprocessing
@@ -916,7 +922,7 @@ class Variant:
     info: str
 
 
-def make_variants(genome: Genome, sites: MotifSites, kmer_hits: list[np.ndarray],
+def make_variants(genome: SimulatedGenome, sites: MotifSites, kmer_hits: list[np.ndarray],
                   params: SimulationParams) -> list[Variant]:
     """Motif-breaking, bias-k-mer-breaking and control SNVs (see module docstring, step 6)."""
     rng = _rng(params, STREAM_VARIANTS)
@@ -949,7 +955,7 @@ def _other_base(ref: int, rng: np.random.Generator) -> int:
     return int((ref + rng.integers(1, 4)) % 4)
 
 
-def _motif_variants(genome: Genome, sites: MotifSites, kmers: list[bytes], n: int,
+def _motif_variants(genome: SimulatedGenome, sites: MotifSites, kmers: list[bytes], n: int,
                     rng: np.random.Generator) -> list[Variant]:
     """Change a core base (PWM probability >= 0.8) that matches the consensus into an unlikely one."""
     variants = []
@@ -973,11 +979,13 @@ def _motif_variants(genome: Genome, sites: MotifSites, kmers: list[bytes], n: in
     return variants
 
 
-def _bias_variants(genome: Genome, sites: MotifSites, kmer_hits: list[np.ndarray], kmers: list[bytes],
+def _bias_variants(genome: SimulatedGenome, sites: MotifSites, kmer_hits: list[np.ndarray], kmers: list[bytes],
                    params: SimulationParams, rng: np.random.Generator) -> list[Variant]:
     """Break one occurrence of an assay's k-mer, far from TF instances, creating no other."""
     assays = [(a, assay, kmer) for a, (assay, kmer, weight) in enumerate(params.assay_kmers) if weight > 0]
     variants: list[Variant] = []
+    if not assays:
+        return variants
     for i, (a, assay, kmer) in enumerate(assays):
         wanted = params.n_bias_variants // len(assays) + (i < params.n_bias_variants % len(assays))
         hits = kmer_hits[a]
@@ -997,7 +1005,7 @@ def _bias_variants(genome: Genome, sites: MotifSites, kmer_hits: list[np.ndarray
     return variants
 
 
-def _control_variants(genome: Genome, sites: MotifSites, kmers: list[bytes], params: SimulationParams,
+def _control_variants(genome: SimulatedGenome, sites: MotifSites, kmers: list[bytes], params: SimulationParams,
                       rng: np.random.Generator) -> list[Variant]:
     """Random clean positions far from TF instances and outside every bias k-mer."""
     n = params.n_control_variants
@@ -1019,7 +1027,7 @@ def _control_variants(genome: Genome, sites: MotifSites, kmers: list[bytes], par
 
 
 # ============================================================================ writers
-def write_fasta(path: Path, genome: Genome, line_width: int) -> None:
+def write_fasta(path: Path, genome: SimulatedGenome, line_width: int) -> None:
     """``genome.fa`` with fixed-width lines, and its ``.fai`` index."""
     letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
     index = []
@@ -1047,7 +1055,7 @@ def _write_tsv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]])
             handle.write("\t".join(str(v) for v in row) + "\n")
 
 
-def write_bins(path: Path, genome: Genome, bins: Bins, params: SimulationParams) -> None:
+def write_bins(path: Path, genome: SimulatedGenome, bins: Bins, params: SimulationParams) -> None:
     """``truth/bins.tsv.gz``: one row per bin."""
     header = (["chrom", "start", "end", "gc", "n_fraction"] + [f"motif_{tf.name}" for tf in TFS] + ["biology"]
               + [f"kmer_{assay}" for assay, _, _ in params.assay_kmers] + ["gc_rich"])
@@ -1061,7 +1069,7 @@ def write_bins(path: Path, genome: Genome, bins: Bins, params: SimulationParams)
             handle.write(block)
 
 
-def write_motifs(truth: Path, genome: Genome, sites: MotifSites) -> None:
+def write_motifs(truth: Path, genome: SimulatedGenome, sites: MotifSites) -> None:
     """``motifs.meme`` (PWMs, MEME minimal format) and ``motif_sites.bed``."""
     counts = sum(np.bincount(genome.codes[i:i + GENOME_CHUNK], minlength=5)[:4]
                  for i in range(0, len(genome.codes), GENOME_CHUNK))
@@ -1079,11 +1087,12 @@ def write_motifs(truth: Path, genome: Genome, sites: MotifSites) -> None:
     best = np.array([max_pwm_score(f) for f in TFS])
     score = np.clip(np.rint(1000 * sites.score / best[sites.tf]), 0, 1000).astype(np.int64)
     text = format_rows([Labels(chrom, genome.names), Ints(local), Ints(local + (sites.end - sites.start)),
-                        Labels(sites.tf, [tf.name for tf in TFS]), Ints(score), Labels(sites.minus.astype(np.int64), ["+", "-"])])
+                        Labels(sites.tf, [tf.name for tf in TFS]), Ints(score),
+                        Labels(sites.minus.astype(np.int64), ["+", "-"])])
     (truth / "motif_sites.bed").write_bytes(text)
 
 
-def write_vcf(path: Path, genome: Genome, variants: list[Variant]) -> None:
+def write_vcf(path: Path, genome: SimulatedGenome, variants: list[Variant]) -> None:
     """``variants.vcf.gz`` (BGZF) and its tabix index, through pysam."""
     import pysam
     plain = path.with_suffix("")  # variants.vcf
@@ -1143,7 +1152,7 @@ def _num(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def write_enhancers(truth: Path, genome: Genome, bins: Bins, params: SimulationParams) -> None:
+def write_enhancers(truth: Path, genome: SimulatedGenome, bins: Bins, params: SimulationParams) -> None:
     """``truth/enhancers_<tissue>.bed`` and ``truth/background_<tissue>.bed`` (BED4)."""
     for tissue, (positive, names, negative) in enhancer_bins(bins, params).items():
         for kind, rows, labels in (("enhancers", positive, names), ("background", negative, None)):

@@ -19,9 +19,9 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
     "--replicates": ("replicates", "int", "experiments per metadata condition (default 2)"),
     "--seed": ("seed", "int", "random seed; the same seed gives byte-identical files (default 0)"),
     "--bin-size": ("bin_size", "int", "bin size in bp (default 128)"),
-    "--motifs-per-kb": ("motifs_per_kb", "float", "planted TF instances per kb (default 1.0)"),
+    "--motifs-per-kb": ("motifs_per_kb", "float", "planted TF instances per kb (default 2.0)"),
     "--biology-strength": ("biology_strength", "float", "score of a bin with a relevant TF instance (default 4.5)"),
-    "--kmer-strength": ("kmer_strength", "float", "score per assay bias k-mer occurrence (default 3.0)"),
+    "--kmer-strength": ("kmer_strength", "float", "score per assay bias k-mer occurrence (default 4.0)"),
     "--gc-strength": ("gc_strength", "float", "score of a GC-rich bin in the most biased lab (default 4.0)"),
     "--threshold": ("threshold", "float", "calling threshold of the newest year; noise is N(0, 1) (default 2.5)"),
 }

@@ -1,0 +1,111 @@
+"""Training throughput and the share of step time spent waiting for data.
+
+    .venv/bin/python benchmarks/bench_training.py [--steps 60] [--workers 0 2] [--channels 32 120]
+
+Builds a simulated data set (``mfd simulate``, demo size) and its label store under
+build/bench_training/, then trains MFD with the real ``mfd train`` pieces (WindowDataModule,
+MFDLightningModule, Lightning Trainer) for a fixed number of steps per setting. A callback
+records, per step, the time from the end of one training step to the start of the next (the
+data loader's turn: fetching windows from the FASTA, encoding, labels) and the step itself.
+Reported: sequences per second and the data-wait share. Goal: < 10 % wait with 2 workers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mfd_model.genome import Genome  # noqa: E402
+from mfd_model.metadata import MetadataSchema  # noqa: E402
+from mfd_model.train.config import DataParams, TrainConfig, TrainingParams  # noqa: E402
+from mfd_model.config import ModelConfig  # noqa: E402
+from mfd_model.train.labels import LabelStore  # noqa: E402
+from mfd_model.train.module import MFDLightningModule  # noqa: E402
+from mfd_model.train.prepare import PrepareParams, prepare_labels  # noqa: E402
+from mfd_model.train.run import WindowDataModule, build_spec  # noqa: E402
+from mfd_model.train.simulate import SimulationParams, simulate  # noqa: E402
+
+
+class StepTimer(pl.Callback):
+    """Per step: wait = end of previous step -> start of this one; compute = the step itself."""
+
+    def __init__(self, skip: int = 5) -> None:
+        self.skip, self.wait, self.compute, self._end, self._start = skip, [], [], None, None
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
+        self._start = time.perf_counter()
+        if self._end is not None and batch_idx >= self.skip:
+            self.wait.append(self._start - self._end)
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        self._end = time.perf_counter()
+        if batch_idx >= self.skip:
+            self.compute.append(self._end - self._start)
+
+
+def dataset(root: Path) -> tuple[Path, Path]:
+    sim, store = root / "sim", root / "labels"
+    if not (sim / "metadata.tsv").exists():
+        simulate(sim, SimulationParams())
+    if not store.exists():
+        prepare_labels(PrepareParams(fasta=str(sim / "genome.fa"), metadata=str(sim / "metadata.tsv"),
+                                     store=str(store), test_chromosomes=("chr4",)), progress=False)
+    return sim, store
+
+
+def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int, batch: int,
+            accelerator: str) -> dict:
+    store = LabelStore.open(store_path)
+    training = replace(TrainingParams(), batch_size=batch, num_workers=workers, max_epochs=1,
+                       accelerator=accelerator, lambda_indep=0.01, limit_train_batches=steps + 5,
+                       limit_val_batches=0)
+    config = TrainConfig(DataParams(store=str(store_path)), MetadataSchema.from_yaml(sim / "schema.yaml"),
+                         ModelConfig(channels=channels, latent_dim=max(64, 2 * channels)), training,
+                         Path("/tmp/unused"))
+    module = MFDLightningModule(build_spec(config, store), training.__dict__)
+    timer = StepTimer()
+    trainer = pl.Trainer(max_epochs=1, limit_train_batches=steps + 5, limit_val_batches=0, logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                         callbacks=[timer], accelerator=accelerator, devices=1, use_distributed_sampler=False)
+    trainer.fit(module, datamodule=WindowDataModule(store, Genome(store.fasta_path), config))
+    wait, compute = sum(timer.wait), sum(timer.compute)
+    return {"channels": channels, "workers": workers, "batch": batch, "accelerator": accelerator,
+            "steps": len(timer.compute), "seq_per_s": batch * len(timer.compute) / (wait + compute),
+            "data_wait_share": wait / (wait + compute)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 2])
+    parser.add_argument("--channels", type=int, nargs="+", default=[32, 120])
+    parser.add_argument("--root", type=Path, default=ROOT / "build" / "bench_training")
+    args = parser.parse_args()
+    sim, store = dataset(args.root)
+    accelerators = ["cpu"] + (["gpu"] if torch.cuda.is_available() else [])
+    results = [measure(sim, store, c, w, args.steps, args.batch, a)
+               for a in accelerators for c in args.channels for w in args.workers]
+    print(f"# {date.today()} {platform.node()} {torch.get_num_threads()} torch threads, "
+          f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}")
+    print("| accelerator | channels | workers | batch | steps | sequences/s | data-wait share |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['accelerator']} | {r['channels']} | {r['workers']} | {r['batch']} | {r['steps']} | "
+              f"{r['seq_per_s']:.0f} | {100 * r['data_wait_share']:.1f} % |")
+    (args.root / "results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The MFD network rebuilt for fast CPU inference (used by ``mfd predict`` on the CPU).
+
+The same weights, the same operations, in the layout oneDNN runs fastest: every ``Conv1d`` /
+``BatchNorm1d`` / ``MaxPool1d`` of the trunk becomes its 2D counterpart over ``(N, C, 1, L)``
+tensors in channels-last memory format, and the metadata hypernetwork's output layer, constant
+at inference, is computed once (``W``, ``b`` from ``experiment_weights()``) instead of at every
+call. On 2 CPU cores this runs the demo-size model about 1.5x faster than the module itself;
+outputs agree to float32 rounding (tested against :class:`~mfd_model.model.MFDModel`).
+
+Inference only: no gradients are meant to flow through it (use the model itself for attribution).
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from mfd_model.encoding import dinucleotide_encode
+from mfd_model.errors import MFDError
+from mfd_model.model import MFDModel
+from mfd_model.trunk import Residual
+
+
+def to_2d(module: nn.Module) -> nn.Module:
+    """The 2D (height 1) equivalent of a trunk module; weights copied, not shared."""
+    if isinstance(module, nn.Sequential):
+        return nn.Sequential(*[to_2d(m) for m in module])
+    if isinstance(module, Residual):
+        return Residual(to_2d(module.block))
+    if isinstance(module, nn.Conv1d):
+        padding = module.padding if isinstance(module.padding, str) else (0, module.padding[0])
+        conv = nn.Conv2d(module.in_channels, module.out_channels, (1, module.kernel_size[0]), stride=(1, module.stride[0]),
+                         padding=padding, dilation=(1, module.dilation[0]), groups=module.groups,
+                         bias=module.bias is not None)
+        with torch.no_grad():
+            conv.weight.copy_(module.weight[:, :, None, :])
+            if module.bias is not None:
+                conv.bias.copy_(module.bias)
+        return conv
+    if isinstance(module, nn.BatchNorm1d):
+        norm = nn.BatchNorm2d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine,
+                              track_running_stats=module.track_running_stats)
+        norm.load_state_dict(module.state_dict())
+        return norm
+    if isinstance(module, nn.MaxPool1d):
+        size = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        stride = module.stride if isinstance(module.stride, int) else module.stride[0]
+        return nn.MaxPool2d((1, size), (1, stride))
+    if isinstance(module, (nn.GELU, nn.Dropout, nn.Identity)):
+        return copy.deepcopy(module)
+    raise MFDError(f"cannot rebuild a {type(module).__name__} for fast inference", fix="use the model directly")
+
+
+class ChannelsLastMFD(nn.Module):
+    """Inference copy of an :class:`MFDModel`. Shapes: (N, 4, seq_len) one-hot -> (N, O) probabilities."""
+
+    def __init__(self, model: MFDModel) -> None:
+        super().__init__()
+        trunk = model.eval().trunk
+        self.seq_len = model.config.seq_len
+        self.n_experiments = model.n_experiments
+        self.crop = trunk.crop
+        self.trunk = nn.Sequential(to_2d(trunk.stem), to_2d(trunk.tower), to_2d(trunk.dilated))
+        self.embed = to_2d(trunk.embed)
+        self.feature_norm = copy.deepcopy(model.feature_norm)
+        with torch.no_grad():
+            weight, bias = model.experiment_weights()
+        self.register_buffer("head_weight", weight.detach().clone())  # (O, latent)
+        self.register_buffer("head_bias", bias.detach().clone())  # (O,)
+        self.eval().to(memory_format=torch.channels_last)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent features, shape=(N, latent_dim), from one-hot DNA shape=(N, 4, seq_len)."""
+        if x.ndim != 3 or tuple(x.shape[1:]) != (4, self.seq_len):
+            raise ValueError(f"expected one-hot DNA of shape (N, 4, {self.seq_len}), got {tuple(x.shape)}")
+        h = dinucleotide_encode(x.to(self.head_weight.dtype))[:, :, None, :]
+        h = self.trunk(h.contiguous(memory_format=torch.channels_last))
+        if self.crop:
+            h = h[:, :, :, self.crop:-self.crop]
+        return self.feature_norm(self.embed(h)[:, :, 0, 0])
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Shapes: (N, 4, seq_len) -> (N, O)."""
+        return torch.addmm(self.head_bias, self.features(x), self.head_weight.T)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Probabilities. Shapes: (N, 4, seq_len) -> (N, O)."""
+        return torch.sigmoid(self.logits(x))
+
+
+def inference_model(model: MFDModel, device: torch.device | str) -> nn.Module:
+    """What to run for prediction on ``device``: the channels-last copy on the CPU, the model elsewhere."""
+    return ChannelsLastMFD(model) if torch.device(device).type == "cpu" else model.eval()

@@ -1,0 +1,197 @@
+"""``mfd motifs``: motif-level analyses of a model (the review's filter PWMs and GIA).
+
+    mfd motifs filters peaks.bed genome.fa filters.meme -m model.pt [--compare truth/motifs.meme]
+    mfd motifs gia out.tsv -m model.pt --motif TGACTCA --random 500
+    mfd motifs gia out.tsv -m model.pt --meme truth/motifs.meme --motif-name AP1 \\
+        --background background.bed --fasta genome.fa --shuffle --unit CTCF
+
+``filters``: first-layer filters as PWMs — positions where a filter's activation exceeds
+``--threshold`` x its maximum over the sequences are cut out (the filter's k + 1 input bases;
+the first layer reads dinucleotides) and counted; MEME output plus logos, and with
+``--compare`` the most similar known motif per filter.
+
+``gia``: global importance analysis — the motif is written into background sequences (random
+with ``--gc``, given windows, or their dinucleotide shuffles) and the paired prediction
+differences are tested (Wilcoxon signed-rank) per output / unit.
+"""
+from __future__ import annotations
+
+import argparse
+
+from . import analysis_args as common
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    filters = sub.add_parser("filters", help="first-layer filters -> PWMs (MEME format)",
+                             description="first-layer filters -> PWMs (MEME format)")
+    filters.add_argument("bed", metavar="BED", help="regions to scan (e.g. peaks or test-set windows)")
+    filters.add_argument("fasta", metavar="FASTA", help="reference genome")
+    filters.add_argument("out", metavar="OUT.meme", help="output MEME file (a logo PNG and a TSV are written next to it)")
+    common.add_model_argument(filters)
+    filters.add_argument("--threshold", type=float, default=0.5,
+                         help="fraction of each filter's maximum activation a site must exceed (default 0.5)")
+    filters.add_argument("--max-sequences", type=int, default=2000, help="scan at most this many windows (default 2000)")
+    filters.add_argument("--min-sites", type=int, default=10, help="leave filters with fewer sites out of the MEME file")
+    filters.add_argument("--compare", metavar="MEME", help="known motifs to match each filter against")
+    filters.add_argument("--seed", type=int, default=0)
+    common.add_compute_arguments(filters, batch_size=128)
+
+    gia = sub.add_parser("gia", help="global importance analysis of a motif",
+                         description="global importance analysis of a motif")
+    gia.add_argument("out", metavar="OUT.tsv", help="output table (one row per output / unit)")
+    common.add_model_argument(gia)
+    motif = gia.add_argument_group("motif")
+    motif.add_argument("--motif", metavar="SEQ|NAME", help="motif sequence (e.g. TGACTCA), or a motif name in --meme")
+    motif.add_argument("--meme", metavar="FILE", help="MEME file holding the motif")
+    motif.add_argument("--sample", action="store_true",
+                       help="with --meme: draw a motif instance per background from the PWM (default: consensus)")
+    motif.add_argument("--position", type=int, default=None, help="motif start in the window (default: centred)")
+    bg = gia.add_argument_group("backgrounds")
+    bg.add_argument("--random", type=int, default=None, metavar="N", help="N random sequences (default 500 if no --background)")
+    bg.add_argument("--gc", type=float, default=0.41, help="GC content of random backgrounds (default 0.41)")
+    bg.add_argument("--background", metavar="BED", help="background windows from the genome (needs --fasta)")
+    bg.add_argument("--fasta", metavar="FASTA", help="reference genome for --background")
+    bg.add_argument("--shuffle", action="store_true", help="dinucleotide-shuffle the background windows")
+    bg.add_argument("--seed", type=int, default=0)
+    what = gia.add_argument_group("what to test")
+    what.add_argument("--output", action="append", default=[], metavar="NAME", help="an experiment; repeatable")
+    what.add_argument("--unit", action="append", default=[], metavar="NAME", help="a latent unit; repeatable")
+    what.add_argument("--group", choices=["bio", "tech"], default=None)
+    what.add_argument("--all-outputs", action="store_true", help="test every output (and no unit unless --unit)")
+    what.add_argument("--scale", choices=["logit", "probability"], default="logit")
+    common.add_compute_arguments(gia)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import MFDError
+
+    if args.action == "filters":
+        return _filters(args)
+    if args.action == "gia":
+        return _gia(args)
+    raise MFDError("choose an action: filters or gia", fix="run 'mfd motifs filters ...' or 'mfd motifs gia ...'")
+
+
+def _filters(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from ..evaluate.report import text_table
+    from ..genome import Genome
+    from ..interpret.motifs import filter_pwms, match_motifs, read_meme, write_meme
+    from ..interpret.plots import plot_motif_logos
+    from ..interpret.windows import read_windows
+    from ..outputs import atomic_path
+
+    common.require_file(args.bed, "BED file")
+    common.require_file(args.fasta, "FASTA file")
+    common.check_positive(args.max_sequences, "--max-sequences")
+    if not 0 < args.threshold < 1:
+        from ..errors import MFDError
+        raise MFDError(f"--threshold must be in (0, 1), got {args.threshold}", fix="use e.g. --threshold 0.5")
+    known = read_meme(args.compare) if args.compare else None
+    model = common.load(args.model)
+    windows = read_windows(args.bed, Genome(args.fasta), model.config.seq_len, allow_padding=True)
+    if len(windows) > args.max_sequences:
+        windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.max_sequences,
+                                                                                 replace=False)))
+    motifs = filter_pwms(model, windows.one_hot(), threshold=args.threshold, batch_size=args.batch_size,
+                         device=args.device)
+    kept = sorted((m for m in motifs if m.n_sites >= args.min_sites), key=lambda m: -m.n_sites)
+    out = Path(args.out)
+    print(f"mfd motifs filters: {windows.skip_summary()}; {len(kept)} of {len(motifs)} filters have "
+          f">= {args.min_sites} sites", file=sys.stderr)
+    if not kept:
+        from ..errors import MFDError
+        raise MFDError("no filter reached --min-sites; nothing written", path=out,
+                       fix="scan more sequences (--max-sequences) or lower --min-sites / --threshold")
+    if known:
+        table = match_motifs(kept, known)
+    else:
+        import pandas as pd
+        table = pd.DataFrame([{"query": m.name, "n_sites": m.n_sites, "consensus": m.consensus,
+                               "information_bits": float(m.information().sum())} for m in kept])
+    write_meme(kept, out)
+    plot_motif_logos(kept, out.with_suffix(".png"), title=f"first-layer filters ({len(windows)} sequences)")
+    with atomic_path(out.with_suffix(".tsv")) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    print(text_table(table.head(20)))
+    print(f"wrote {out}, {out.with_suffix('.png')}, {out.with_suffix('.tsv')}")
+    return 0
+
+
+def _gia(args: argparse.Namespace) -> int:
+    import sys
+
+    import numpy as np
+
+    from ..errors import MFDError
+    from ..evaluate.report import text_table
+    from ..genome import Genome
+    from ..interpret.ersatz import dinucleotide_shuffle, motif_one_hot, random_sequences, sample_motifs
+    from ..interpret.gia import global_importance
+    from ..interpret.motifs import read_meme
+    from ..interpret.targets import Target, default_unit_targets, resolve_targets
+    from ..interpret.windows import read_windows
+    from ..outputs import atomic_path
+
+    if not args.motif:
+        raise MFDError("no motif given", fix="pass --motif TGACTCA, or --meme FILE --motif NAME")
+    if not args.meme and set(args.motif.upper()) - set("ACGTN"):
+        raise MFDError(f"motif {args.motif!r} is not a DNA sequence", fix="use A, C, G, T (N for any), or --meme FILE")
+    if args.meme:
+        common.require_file(args.meme, "MEME file")
+    if args.background and not args.fasta:
+        raise MFDError("--background needs --fasta", fix="pass the genome the BED refers to with --fasta")
+    model = common.load(args.model)
+    length = model.config.seq_len
+    if args.background:
+        common.require_file(args.background, "background BED file")
+        windows = read_windows(args.background, Genome(args.fasta), length, what="background BED")
+        if args.random and len(windows) > args.random:
+            windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.random,
+                                                                                     replace=False)))
+        background = windows.one_hot()
+        if args.shuffle:
+            background = dinucleotide_shuffle(background, seed=args.seed)
+        source = f"{len(background)} windows of {args.background}" + (" (dinucleotide-shuffled)" if args.shuffle else "")
+    else:
+        n = args.random or 500
+        common.check_positive(n, "--random")
+        if not 0 < args.gc < 1:
+            raise MFDError(f"--gc must be in (0, 1), got {args.gc}", fix="use e.g. --gc 0.41")
+        background = random_sequences(n, length, gc=args.gc, seed=args.seed)
+        source = f"{n} random sequences (GC {args.gc:g})"
+    if args.meme:
+        motifs = {m.name: m for m in read_meme(args.meme)}
+        if args.motif not in motifs:
+            raise MFDError(f"no motif named {args.motif!r} in the MEME file", path=args.meme,
+                           fix=f"use one of: {', '.join(list(motifs)[:10])}")
+        pwm = motifs[args.motif].pwm
+        motif = sample_motifs(pwm, len(background), seed=args.seed) if args.sample else \
+            motif_one_hot("".join("ACGT"[i] for i in pwm.argmax(axis=1)))
+    else:
+        motif = motif_one_hot(args.motif.upper())
+    k = motif.shape[-1]
+    if k > length or (args.position is not None and not 0 <= args.position <= length - k):
+        raise MFDError(f"a {k} bp motif does not fit at position {args.position} of a {length} bp window",
+                       fix=f"use --position between 0 and {length - k}")
+    if args.all_outputs:
+        targets = [Target("output", i, n) for i, n in enumerate(model.experiment_names)]
+        targets += resolve_targets(model, [], args.unit, args.group) if args.unit else []
+    elif args.output or args.unit:
+        targets = resolve_targets(model, args.output, args.unit, args.group)
+    else:
+        targets = default_unit_targets(model)
+    table = global_importance(model, background, motif, targets, position=args.position, scale=args.scale,
+                              batch_size=args.batch_size, device=args.device)
+    table.insert(0, "motif", args.motif)
+    with atomic_path(args.out) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    print(f"mfd motifs gia: {args.motif} ({k} bp) inserted into {source}", file=sys.stderr)
+    print(text_table(table[["target", "kind", "n", "effect", "median_effect", "fraction_up", "p_value"]]))
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,93 @@
+"""Did the two subspaces separate biology from technical bias? A pass / fail check on simulated data.
+
+On data from ``mfd simulate`` every bin's planted biology (TF instances) and planted technical
+biases (assay k-mers, lab GC artefacts) are known (``truth/bins.tsv.gz``). On held-out bins of the
+label store we embed the sequences (forward and reverse complement averaged) and fit cross-validated
+linear probes (:func:`mfd_model.evaluate.disentanglement.probe_table`). The criteria of the check:
+
+* ``biology``          — biological features predict it better than technical features do;
+* every planted bias   — (``kmer_<assay>``, ``gc_rich``) technical features predict it better;
+* dependence           — the cross-subspace correlation is lower than that of a reference model
+  trained with lambda = 0.
+
+``mfd check-disentanglement`` prints the tables and the criteria; ``mfd evaluate`` shows the same
+probes descriptively.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import MFDError
+from .evaluate.disentanglement import probe_table, subspace_summary, truth_targets
+from .genome import Genome
+from .interpret.embed import embed_windows
+from .interpret.windows import centred_windows
+from .model import MFDModel
+
+CHECKED_BIASES = ("kmer_", "gc_rich")
+
+
+def held_out_bins(store, split: str = "test", max_bins: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Up to ``max_bins`` bins of one split of a label store: columns chrom, start, end."""
+    rows = store.indices(split)
+    if len(rows) > max_bins:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, max_bins, replace=False))
+    return pd.DataFrame([store.bin_interval(r) for r in rows], columns=["chrom", "start", "end"])
+
+
+def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd.DataFrame, truth: pd.DataFrame,
+                           *, adversary_steps: int = 300, seed: int = 0,
+                           progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Probe scores per (model, planted quantity) and the dependence between each model's subspaces.
+
+    Args:
+        models: name -> MFD model.
+        bins: held-out bins (chrom, start, end), all present in ``truth``.
+        truth: the simulator's ``truth/bins.tsv.gz`` (:func:`mfd_model.evaluate.disentanglement.read_truth_bins`).
+    Returns:
+        ``(probes, dependence)``: probes has columns model, target, role, metric, bio, tech, full, best;
+        dependence one row per model (cross-subspace correlation, post-hoc adversary R2 both ways).
+    """
+    rows = bins.merge(truth, on=["chrom", "start", "end"], how="left", validate="one_to_one")
+    if rows.drop(columns=["chrom", "start", "end"]).isna().all(axis=1).any():
+        raise MFDError("some bins are not in the simulated truth table",
+                       fix="use the label store prepared from this simulation's genome and peaks")
+    targets = truth_targets(rows)
+    probes, dependence = [], []
+    for name, model in models.items():
+        if not model.is_mfd:
+            raise MFDError(f"model {name!r} is a baseline: it has no biological/technical subspaces",
+                           fix="pass MFD models")
+        windows = centred_windows(bins, genome, model.config.seq_len, allow_padding=True)
+        features = embed_windows(model, windows, ["bio", "tech", "full"], strand="mean", progress=progress).features
+        table = probe_table(features, targets, seed=seed)
+        table.insert(0, "model", name)
+        probes.append(table)
+        dependence.append({"model": name, "lambda_indep": model.info.get("lambda_indep"),
+                           **subspace_summary(features["bio"], features["tech"], adversary_steps=adversary_steps,
+                                              seed=seed)})
+    return pd.concat(probes, ignore_index=True), pd.DataFrame(dependence)
+
+
+def check_disentanglement(probes: pd.DataFrame, dependence: pd.DataFrame, model: str,
+                          reference: str | None = None) -> list[tuple[bool, str]]:
+    """The criteria for ``model`` (trained with lambda > 0) as (passed, sentence) pairs."""
+    results = []
+    for _, row in probes[probes["model"] == model].iterrows():
+        if row["target"] == "biology":
+            better, worse = "bio", "tech"
+        elif row["target"].startswith(CHECKED_BIASES):
+            better, worse = "tech", "bio"
+        else:
+            continue
+        results.append((row[better] > row[worse],
+                        f"{row['target']}: {better} features {row[better]:.3f} vs {worse} features "
+                        f"{row[worse]:.3f} (probe {row['metric']})"))
+    if reference is not None:
+        def correlation(name: str) -> float:
+            return float(dependence.loc[dependence["model"] == name, "cross_subspace_correlation"].iloc[0])
+        mine, theirs = correlation(model), correlation(reference)
+        results.append((mine < theirs, f"cross-subspace correlation {mine:.4f} ({model}) vs {theirs:.4f} "
+                                       f"({reference}, lambda = 0)"))
+    return results

@@ -1,0 +1,36 @@
+"""Downstream evaluation: performance, enhancer classification, variant enrichment, diagnostics.
+
+    performance       per-experiment AUROC / AUPRC on the test split, by metadata group
+    enhancers         paper Table 1: logistic regression on frozen bio / tech / full features
+    enrichment        paper Table 2: odds ratios (Fisher) of true variants at |VEP| quantile cutoffs
+    variant_io        reading variant-score TSVs and variant labels (VCF INFO / TSV)
+    disentanglement   cross-subspace correlation, adversary R2, probes vs simulated truth
+    simulated         the file layout of `mfd simulate` output
+    report            tables (text / TSV / markdown) and figures
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "per_experiment_metrics": "performance", "summarise_by_metadata": "performance", "evaluate_store": "performance",
+    "predict_bins": "performance",
+    "enhancer_classification": "enhancers", "enhancer_table": "enhancers", "classify": "enhancers",
+    "variant_enrichment": "enrichment", "tag_variants": "enrichment", "contingency": "enrichment",
+    "read_variant_scores": "variant_io", "read_vcf_labels": "variant_io", "read_tsv_labels": "variant_io",
+    "align_labels": "variant_io",
+    "probe_table": "disentanglement", "truth_targets": "disentanglement", "read_truth_bins": "disentanglement",
+    "subspace_summary": "disentanglement",
+    "simulated_layout": "simulated",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mfd_model.evaluate' has no attribute {name!r}")

@@ -1,0 +1,153 @@
+"""Prediction performance per experiment on held-out bins, summarised by metadata group.
+
+Bins of the label store's test split (chromosomes never trained on) are cut as ``seq_len``
+windows centred on each bin, predicted forward and reverse-complemented, and the two
+probabilities averaged. AUROC and AUPRC are computed per experiment (undefined, NaN, when
+the split holds no positive or no negative bin for it), then averaged per value of chosen
+metadata columns (``assay``, ``target``, ...; multi-valued cells count for each value).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..encoding import one_hot_encode_batch, reverse_complement_one_hot
+from ..errors import MFDError
+from ..model import MFDModel
+from ..predict import predict
+
+
+def per_experiment_metrics(y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
+    """AUROC and AUPRC of every experiment.
+
+    Args:
+        y_true: 0/1 labels, shape=(N, O).
+        y_score: predicted probabilities, shape=(N, O).
+        names: experiment names, length O.
+    Returns:
+        DataFrame with ``experiment``, ``n``, ``n_positive``, ``prevalence``, ``auroc``, ``auprc``
+        (NaN where a class is absent).
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y_true = np.asarray(y_true)
+    y_score = np.asarray(y_score, dtype=np.float64)
+    rows = []
+    for o, name in enumerate(names):
+        y, s = y_true[:, o].astype(int), y_score[:, o]
+        positives = int(y.sum())
+        both = 0 < positives < len(y)
+        rows.append({"experiment": name, "n": len(y), "n_positive": positives,
+                     "prevalence": positives / len(y) if len(y) else float("nan"),
+                     "auroc": float(roc_auc_score(y, s)) if both else float("nan"),
+                     "auprc": float(average_precision_score(y, s)) if both else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def summarise_by_metadata(metrics: pd.DataFrame, metadata: pd.DataFrame, columns: Sequence[str], *,
+                          id_column: str | None = None, separator: str = ",") -> pd.DataFrame:
+    """Mean AUROC / AUPRC per metadata value.
+
+    Args:
+        metrics: from :func:`per_experiment_metrics`.
+        metadata: one row per experiment, in the same order as ``metrics`` (or matched on
+            ``id_column``).
+        columns: metadata columns to group by.
+    Returns:
+        DataFrame with ``column``, ``value``, ``n_experiments``, ``n_scored`` (experiments
+        with a defined AUROC), ``mean_auroc``, ``median_auroc``, ``mean_auprc``.
+    """
+    if id_column is not None:
+        metadata = metadata.set_index(id_column).loc[metrics["experiment"]].reset_index()
+    rows = []
+    for column in columns:
+        if column not in metadata.columns:
+            raise MFDError(f"no metadata column {column!r}", fix=f"use one of: {', '.join(metadata.columns)}")
+        exploded = pd.DataFrame({"value": metadata[column].astype(str).str.split(separator),
+                                 "auroc": metrics["auroc"].to_numpy(), "auprc": metrics["auprc"].to_numpy()})
+        exploded = exploded.explode("value")
+        exploded["value"] = exploded["value"].str.strip().replace("", "(missing)")
+        for value, group in exploded.groupby("value", sort=True):
+            rows.append({"column": column, "value": value, "n_experiments": len(group),
+                         "n_scored": int(group["auroc"].notna().sum()),
+                         "mean_auroc": float(group["auroc"].mean()), "median_auroc": float(group["auroc"].median()),
+                         "mean_auprc": float(group["auprc"].mean())})
+    return pd.DataFrame(rows)
+
+
+def predict_bins(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray, bin_size: int, *,
+                 batch_size: int = 256, device: str | None = None, chunk_size: int = 2048,
+                 progress: bool = True) -> np.ndarray:
+    """Probabilities for bins, forward and reverse complement averaged.
+
+    Windows of ``seq_len`` bp are centred on each bin (``N``-padded past contig ends).
+
+    Args:
+        genome: a :class:`mfd_model.genome.Genome`.
+        chrom: contig of each bin (FASTA spelling), length N.
+        bin_start: 0-based bin starts, shape=(N,).
+        bin_size: bin width in bp.
+    Returns:
+        float32, shape=(N, O).
+    """
+    from tqdm.auto import tqdm
+
+    seq_len = model.config.seq_len
+    starts = np.asarray(bin_start, dtype=np.int64) + bin_size // 2 - seq_len // 2
+    out = []
+    for lo in tqdm(range(0, len(starts), chunk_size), desc="predicting bins", unit="chunk", disable=not progress):
+        hi = min(lo + chunk_size, len(starts))
+        X = torch.as_tensor(one_hot_encode_batch([genome.fetch(chrom[i], int(starts[i]), int(starts[i]) + seq_len)
+                                                  for i in range(lo, hi)]))
+        fwd = predict(model, X, batch_size=batch_size, device=device)
+        rc = predict(model, reverse_complement_one_hot(X), batch_size=batch_size, device=device)
+        out.append(((fwd + rc) / 2).numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.n_experiments), np.float32)
+
+
+def evaluate_store(model: MFDModel, store: Any, *, split: str = "test", max_bins: int | None = None,
+                   seed: int = 0, fasta: str | None = None, batch_size: int = 256, device: str | None = None,
+                   progress: bool = True) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-experiment AUROC / AUPRC of ``model`` on one split of a label store.
+
+    Args:
+        store: a :class:`mfd_model.train.labels.LabelStore` (or any object with
+            ``experiment_names``, ``bin_size``, ``fasta_path``, ``indices(split)``,
+            ``labels(rows)``, ``contigs``, ``bin_contig``, ``bin_start``).
+        split: which split (paper: the test chromosomes).
+        max_bins: evaluate a random subset of this many bins (``None``: all).
+        fasta: the genome FASTA (default: the one the store was made from).
+    Returns:
+        ``(metrics, info)``: :func:`per_experiment_metrics` for the experiments the model and
+        the store share (model order), and counts (``bins``, ``experiments``,
+        ``model_only``, ``store_only``).
+    """
+    from ..genome import Genome
+
+    if store.bin_size != model.config.bin_size:
+        raise MFDError(f"the label store has {store.bin_size} bp bins, the model predicts {model.config.bin_size} bp bins",
+                       fix="evaluate on a store prepared with the model's bin size")
+    shared = [name for name in model.experiment_names if name in set(store.experiment_names)]
+    if not shared:
+        raise MFDError("the model and the label store share no experiment name",
+                       fix="evaluate on the store the model was trained from")
+    rows = np.asarray(store.indices(split), dtype=np.int64)
+    if not len(rows):
+        raise MFDError(f"the label store has no bin in the {split!r} split", fix="choose another --split")
+    if max_bins is not None and len(rows) > max_bins:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_bins, replace=False))
+    genome = Genome(fasta or store.fasta_path)
+    chrom = [genome.require(store.contigs[int(c)]) for c in np.asarray(store.bin_contig)[rows]]
+    scores = predict_bins(model, genome, chrom, np.asarray(store.bin_start)[rows], store.bin_size,
+                          batch_size=batch_size, device=device, progress=progress)
+    labels = store.labels(rows)
+    model_idx = [model.experiment_names.index(n) for n in shared]
+    store_idx = [list(store.experiment_names).index(n) for n in shared]
+    metrics = per_experiment_metrics(labels[:, store_idx], scores[:, model_idx], shared)
+    info = {"bins": len(rows), "experiments": len(shared),
+            "model_only": len(model.experiment_names) - len(shared),
+            "store_only": len(store.experiment_names) - len(shared)}
+    return metrics, info

@@ -1,0 +1,42 @@
+"""Interpretation: what the biological and technical features respond to (paper section 3.1).
+
+One module per idea, in the order an analysis runs:
+
+    windows      BED intervals -> model-sized windows on the genome (skips counted)
+    embed        bio / tech / full features, forward / reverse / mean / concat, shift averaging
+    targets      what to explain: an output (experiment) or a latent unit (by index or name)
+    ersatz       sequence edits (substitutions, motif insertion, backgrounds, shuffles); no model calls
+    attribution  Integrated Gradients (Captum neuron attribution on the latent layer), gradient x input
+    ism          in-silico saturation mutagenesis (full, or fast local recomputation via ``local``)
+    profiles     attribution profiles around motif sites minus a baseline profile (paper Figs 2-3)
+    motifs       MEME I/O, first-layer filters -> PWMs, motif similarity
+    gia          global importance analysis (motif inserted vs not, Wilcoxon signed-rank)
+    plots        profile plots and sequence logos (PNG)
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Windows": "windows", "centred_windows": "windows", "read_windows": "windows", "random_windows": "windows",
+    "embed": "embed", "embed_windows": "embed", "write_embedding": "embed", "Embedding": "embed",
+    "Target": "targets", "resolve_targets": "targets", "output_target": "targets", "unit_target": "targets",
+    "target_values": "targets",
+    "integrated_gradients": "attribution", "gradient_x_input": "attribution", "attribute": "attribution",
+    "saturation_mutagenesis": "ism", "ism_to_contributions": "ism",
+    "position_scores": "profiles", "site_profile": "profiles", "Profile": "profiles",
+    "Motif": "motifs", "read_meme": "motifs", "write_meme": "motifs", "filter_pwms": "motifs",
+    "match_motifs": "motifs",
+    "global_importance": "gia",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mfd_model.interpret' has no attribute {name!r}")

@@ -1,0 +1,212 @@
+"""Local recomputation of the trunk for single-base substitutions (fast in-silico mutagenesis).
+
+A substitution at position ``i`` changes the dinucleotide encoding only at ``i - 1`` and ``i``;
+each convolution widens the changed region by its reach and each pooling halves it. Most of
+every layer's activations of a mutant therefore equal the reference sequence's. This module
+carries, for a batch of mutants, only the *changed window* of each layer's activations
+(``mut``, shape=(B, C, w), starting at position ``lo`` (B,)) next to the reference activations
+of their source sequences, and computes each layer on the window alone (the idea of
+"fast ISM", Sasse et al. 2023 / yuzu, Schreiber et al. 2022). The result equals a full
+forward pass of every mutant up to float rounding; the work per mutant shrinks from the
+whole sequence to the receptive field of a base at each layer.
+
+Supported modules (the MFD trunk, :mod:`mfd_model.trunk`): ``Conv1d`` (stride 1, zero
+padding), ``MaxPool1d`` (kernel = stride, no padding), point-wise modules (``BatchNorm1d`` in
+eval mode, ``GELU``, ``ReLU``, ``Dropout`` in eval mode, ``Identity``), ``Sequential`` and
+``Residual``. Anything else raises :class:`UnsupportedModule` and the caller falls back to
+full forward passes.
+
+Invariant of every step: a mutant's activation equals the reference everywhere outside
+``[lo, lo + w)``, and ``mut`` holds its values inside.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..encoding import dinucleotide_encode
+from ..model import MFDModel
+from ..trunk import Residual
+
+POINTWISE = (nn.BatchNorm1d, nn.GELU, nn.ReLU, nn.Dropout, nn.Identity, nn.SiLU, nn.Softplus)
+
+
+class UnsupportedModule(NotImplementedError):
+    """The trunk holds a module the local recomputation does not know."""
+
+
+def _window(padded: torch.Tensor, pad: int, seq: torch.Tensor, mut: torch.Tensor, lo: torch.Tensor,
+            start: torch.Tensor, width: int) -> torch.Tensor:
+    """Mutant activations on ``[start, start + width)`` (zero outside the sequence).
+
+    Args:
+        padded: reference activations zero-padded by ``pad`` on both sides, shape=(S, C, L + 2 pad).
+        seq: source sequence of each mutant, shape=(B,).
+        mut, lo: the changed windows, shape=(B, C, w) and (B,); ``[lo, lo + w)`` must lie inside
+            ``[start, start + width)``.
+        start: first wanted position per mutant, shape=(B,), ``>= -pad``.
+        width: number of wanted positions.
+    Returns:
+        torch.Tensor, shape=(B, C, width): the reference there, overwritten by the changed window.
+    """
+    length = padded.shape[2] - 2 * pad
+    if mut.shape[2] == length:                   # the whole layer changed: only padding to add
+        first = int(start[0])
+        if bool((start == first).all()) and first <= 0 and first + width >= length:
+            return F.pad(mut, (-first, first + width - length))
+    out = padded.unfold(2, width, 1)[seq, :, start + pad]                     # (B, C, width)
+    offsets = (lo - start)[:, None, None] + torch.arange(mut.shape[2], device=lo.device)[None, None, :]
+    return out.scatter_(2, offsets.expand(-1, mut.shape[1], -1), mut)
+
+
+class LocalTrunk:
+    """Mutant features of one model from reference activations plus changed windows.
+
+    Args:
+        model: an :class:`~mfd_model.model.MFDModel` (MFD or baseline head), in eval mode.
+
+    Usage: :meth:`set_reference` once per chunk of source sequences, then :meth:`features`
+    for batches of substitutions of those sequences.
+    """
+
+    def __init__(self, model: MFDModel) -> None:
+        trunk = model.trunk
+        for name in ("stem", "tower", "dilated", "embed", "crop"):
+            if not hasattr(trunk, name):
+                raise UnsupportedModule(f"trunk has no {name!r}")
+        self.model = model
+        self.trunk = trunk
+        self.body = [trunk.stem, trunk.tower, trunk.dilated]
+        self._check(nn.Sequential(*self.body))
+        self._x: torch.Tensor | None = None
+
+    # ------------------------------------------------------------------ structure
+    def _check(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Sequential):
+            for child in module:
+                self._check(child)
+        elif isinstance(module, Residual):
+            self._check(module.block)
+        elif isinstance(module, nn.Conv1d):
+            if module.stride != (1,) or module.padding_mode != "zeros":
+                raise UnsupportedModule(f"Conv1d with stride {module.stride} / padding mode {module.padding_mode}")
+        elif isinstance(module, nn.MaxPool1d):
+            k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            s = module.stride if isinstance(module.stride, int) else module.stride[0]
+            p = module.padding if isinstance(module.padding, int) else module.padding[0]
+            if k != s or p != 0 or module.dilation != 1 or module.ceil_mode:
+                raise UnsupportedModule("MaxPool1d other than kernel = stride, no padding")
+        elif not isinstance(module, POINTWISE):
+            raise UnsupportedModule(f"no local rule for {type(module).__name__}")
+
+    # ------------------------------------------------------------------ reference
+    @staticmethod
+    def _reach(conv: nn.Conv1d) -> tuple[int, int]:
+        """``(total, left)``: a convolution's span minus one and its left zero padding."""
+        total = conv.dilation[0] * (conv.kernel_size[0] - 1)
+        if conv.padding == "same":
+            return total, total // 2
+        return total, 0 if conv.padding == "valid" else conv.padding[0]
+
+    def _pad(self, module: nn.Module) -> int:
+        """Zero padding a module's input needs for window reads (a convolution's reach)."""
+        if isinstance(module, nn.Conv1d):
+            total, left = self._reach(module)
+            return max(left, total - left)
+        return 0
+
+    def set_reference(self, X: torch.Tensor) -> torch.Tensor:
+        """Compute and keep the reference activations of source sequences.
+
+        Args:
+            X: one-hot DNA, shape=(S, 4, L), on the model's device, in the model's dtype.
+        Returns:
+            reference features, shape=(S, latent_dim).
+        """
+        self._inputs: dict[int, torch.Tensor] = {}       # module -> its padded reference input
+        self._outputs: dict[int, torch.Tensor] = {}      # module -> its reference output
+        self._x = F.pad(X, (1, 1))
+        ref = dinucleotide_encode(X)
+        for module in self.body:
+            ref = self._reference(module, ref)
+        self._body_out = ref
+        return self._head(ref[:, :, self.trunk.crop:self.trunk.crop + 1])
+
+    def _reference(self, module: nn.Module, ref: torch.Tensor) -> torch.Tensor:
+        if isinstance(module, nn.Sequential):
+            for child in module:
+                ref = self._reference(child, ref)
+            return ref
+        pad = self._pad(module)
+        self._inputs[id(module)] = F.pad(ref, (pad, pad)) if pad else ref
+        out = ref + self._reference(module.block, ref) if isinstance(module, Residual) else module(ref)
+        self._outputs[id(module)] = out
+        return out
+
+    def _head(self, centre: torch.Tensor) -> torch.Tensor:
+        """Central-bin activations (N, C, 1) -> features (N, latent_dim)."""
+        return self.model.feature_norm(self.trunk.embed(centre).squeeze(-1))
+
+    # ------------------------------------------------------------------ mutants
+    def features(self, seq: torch.Tensor, positions: torch.Tensor, bases: torch.Tensor) -> torch.Tensor:
+        """Features of substitution mutants of the reference sequences.
+
+        Args:
+            seq: index of each mutant's source sequence in the reference, shape=(B,).
+            positions: substituted position, shape=(B,).
+            bases: new base (0..3 = ACGT), shape=(B,).
+        Returns:
+            torch.Tensor, shape=(B, latent_dim).
+        """
+        x = self._x
+        batch, length = seq.shape[0], x.shape[2] - 2
+        mut = torch.zeros(batch, 4, 1, dtype=x.dtype, device=x.device)
+        mut[torch.arange(batch, device=x.device), bases, 0] = 1
+        # dinucleotides: d[j] reads x[j], x[j + 1]; a substitution at p changes d[p - 1] and d[p]
+        w = min(2, length)
+        lo = (positions - 1).clamp(0, length - w)
+        h = dinucleotide_encode(_window(x, 1, seq, mut, positions, lo, w + 1))[:, :, :w]
+        for module in self.body:
+            h, lo = self._local(module, seq, h, lo)
+        centre = torch.full_like(lo, self.trunk.crop)
+        return self._head(self._centre(seq, h, lo, centre))
+
+    def _centre(self, seq: torch.Tensor, h: torch.Tensor, lo: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
+        """Central position (B, C, 1), whether or not a mutant's changed window reaches it."""
+        inside = (centre >= lo) & (centre < lo + h.shape[2])
+        from_mut = torch.gather(h, 2, (centre - lo).clamp(0, h.shape[2] - 1)[:, None, None].expand(-1, h.shape[1], 1))
+        from_ref = self._body_out[seq, :, self.trunk.crop:self.trunk.crop + 1]
+        return torch.where(inside[:, None, None], from_mut, from_ref)
+
+    def _local(self, module: nn.Module, seq: torch.Tensor, mut: torch.Tensor,
+               lo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One module on the changed windows: returns (mutant window, its new start)."""
+        if isinstance(module, nn.Sequential):
+            for child in module:
+                mut, lo = self._local(child, seq, mut, lo)
+            return mut, lo
+        if isinstance(module, POINTWISE):
+            return module(mut), lo
+        ref_in = self._inputs[id(module)]
+        if isinstance(module, Residual):
+            mut_b, lo_b = self._local(module.block, seq, mut, lo)
+            width = mut_b.shape[2]
+            if bool(((lo_b > lo) | (lo_b + width < lo + mut.shape[2])).any()):
+                raise UnsupportedModule("residual branch does not cover its input's changed window")
+            return _window(ref_in, 0, seq, mut, lo, lo_b, width) + mut_b, lo_b
+        length_out = self._outputs[id(module)].shape[2]
+        if isinstance(module, nn.Conv1d):
+            total, left = self._reach(module)
+            w = min(mut.shape[2] + total, length_out)
+            lo_out = (lo + left - total).clamp(0, length_out - w)
+            window = _window(ref_in, self._pad(module), seq, mut, lo, lo_out - left, w + total)
+            out = F.conv1d(window, module.weight, module.bias, stride=1, padding=0, dilation=module.dilation[0],
+                           groups=module.groups)
+            return out, lo_out
+        # MaxPool1d with kernel = stride = s
+        s = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        w = min((mut.shape[2] + s - 2) // s + 1, length_out)
+        lo_out = torch.div(lo, s, rounding_mode="floor").clamp(0, length_out - w)
+        window = _window(ref_in, 0, seq, mut, lo, s * lo_out, s * w)
+        return F.max_pool1d(window, s, s), lo_out
