@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("mfd_model.commands.evaluate", "performance, enhancer classification, variant enrichment, diagnostics"),
     "export": ("mfd_model.commands.export", "a trained model -> Kipoi model source (PyTorch + TensorFlow variants)"),
     "predict": ("mfd_model.commands.predict", "BED + FASTA -> per-experiment probabilities (TSV, Parquet, HDF5)"),
+    "score-variants": ("mfd_model.commands.score_variants", "score the variants of a VCF: kipoi-veff scores and MFD's biological / technical effects"),
 }
 
 

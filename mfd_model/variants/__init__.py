@@ -1,0 +1,40 @@
+"""Variant effect prediction: VCF in, kipoi-veff scores and MFD's biological / technical effects out.
+
+One module per idea, read in this order:
+
+    vcf         reading VCF / VCF.gz / BCF records (fixed columns, line-numbered problems)
+    windows     variant-centred reference / alternative windows (sequence edits, no model)
+    dataloader  VariantWindowDl: the Kipoi dataloader and the scorer's data path
+    selection   which experiments to score, metadata groups and aggregation over them
+    scores      the scores (kipoi-veff semantics + MFD's swap effects) and strand merging
+    effects     the model calls: windows -> shift-averaged, per-strand predictions
+    outputs     TSV (kipoi-veff2 columns), annotated VCF, Parquet, rejects TSV
+    scoring     score_variants(): the streaming pipeline end to end
+    bruteforce  a one-variant-at-a-time reference implementation (tests, benchmarks)
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "read_vcf": "vcf", "VcfRecord": "vcf", "VcfHeader": "vcf",
+    "WindowSpec": "windows", "VariantChunk": "windows", "build_chunk": "windows", "one_hot": "windows",
+    "REASONS": "windows",
+    "VariantWindowDl": "dataloader", "ChunkStream": "dataloader", "parse_shifts": "dataloader",
+    "ExperimentSelection": "selection", "select_experiments": "selection",
+    "SCORES": "scores", "RC_MERGES": "scores", "AGGREGATIONS": "scores",
+    "VariantEffectPredictor": "effects", "ChunkScores": "effects",
+    "score_variants": "scoring", "ScoringSummary": "scoring", "ScoringOptions": "scoring",
+    "brute_force_scores": "bruteforce",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mfd_model.variants' has no attribute {name!r}")

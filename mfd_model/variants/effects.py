@@ -1,0 +1,257 @@
+"""The model calls of variant scoring: windows -> latent features -> shift-averaged predictions.
+
+For a chunk of alleles (see :mod:`.windows`) this module
+
+1. runs the trunk once per distinct window -- the reference windows of a site are computed once
+   for all its ALTs -- with the reference and alternative windows of both strands in the same
+   batches (:func:`mfd_model.predict.predict`); sequences arrive as int8 base indices and are
+   turned into the model's dinucleotide input on the device, vectorised;
+2. applies the output layer ``logit = s_bio . w_bio + s_tech . w_tech + b`` (``W, b`` =
+   :meth:`MFDModel.experiment_weights`, restricted to the selected experiments, in float64) to
+   the latent features of ref and alt, and to the swapped pairs ``[bio(alt), tech(ref)]``
+   (biological) and ``[bio(ref), tech(alt)]`` (technical) -- the paper's definition;
+3. averages the probabilities over the shifts, per strand, and takes their logits stably
+   (``logsumexp`` of log-sigmoids, so a saturated prediction never gives ``inf``);
+4. turns them into the requested :mod:`.scores` and output columns (:mod:`.selection`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..model import MFDModel
+from ..predict import predict, resolve_device
+from .incremental import Patch, features_with_patches, supported
+from .scores import Predictions, Score, check_scores, default_scores, merge_strands
+from .selection import ExperimentSelection, select_experiments
+from .windows import VariantChunk
+
+KINDS = ("ref", "alt", "bio", "tech")
+NARROW = 16  # alternatives changing at most this many consecutive bases are computed as patches
+
+
+def reverse_complement_indices(windows: np.ndarray) -> np.ndarray:
+    """Reverse complement of base-index windows (A<->T, C<->G, N stays N). Shape kept (..., L)."""
+    return np.where(windows >= 0, 3 - windows, windows)[..., ::-1].astype(np.int8)
+
+
+def dinucleotides_from_indices(indices: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The model's order-2 input straight from base indices.
+
+    Equals ``dinucleotide_encode(one_hot(indices))`` (:mod:`mfd_model.encoding`): channel
+    ``4a + b`` at position ``i`` is 1 where bases ``a, b`` start at ``i``; 2-mers touching an
+    ``N`` and the last position are zero.
+
+    Args:
+        indices: shape=(N, L), values -1..3.
+    Returns:
+        torch.Tensor, shape=(N, 16, L).
+    """
+    first, second = indices[:, :-1].long(), indices[:, 1:].long()
+    token = torch.where((first >= 0) & (second >= 0), 4 * first + second, torch.full_like(first, 16))
+    out = torch.zeros(indices.shape[0], 17, indices.shape[1], dtype=dtype, device=indices.device)
+    out[:, :, :-1].scatter_(1, token.unsqueeze(1), 1.0)
+    return out[:, :16]
+
+
+def _features(model: MFDModel, indices: torch.Tensor) -> torch.Tensor:
+    dtype = next(model.parameters(), torch.empty(0)).dtype
+    return model.feature_norm(model.trunk(dinucleotides_from_indices(indices, dtype)))
+
+
+@dataclass(frozen=True)
+class ChunkScores:
+    """Scores of one chunk.
+
+    Attributes:
+        index: the chunk's number.
+        values: shape=(A, n_scores * n_columns), score-major (all columns of the first score,
+            then of the second, ...), float64.
+    """
+
+    index: int
+    values: np.ndarray
+
+
+class VariantEffectPredictor:
+    """Scores variant chunks with a model.
+
+    Args:
+        model: the MFD (or baseline) model.
+        scores: score names (default: ``diff`` + ``biological`` + ``technical`` for MFD).
+        selection: experiments and output columns (default: every experiment).
+        rc_merge: how to merge the strands (``none``: forward strand only).
+        device: where the trunk runs (``None``: CUDA if available).
+        batch_size: windows per trunk call (``None``: 64 on a CPU, where larger batches fall out
+            of cache, 512 on a GPU).
+        incremental: compute SNV and short-MNV alternatives from the reference's activations
+            (:mod:`.incremental`; exact up to float rounding, most of an SNV's alternative work
+            saved); ``False`` runs every window in full. Ignored for trunks it does not support.
+
+    The model is put in eval mode and moved to ``device``.
+    """
+
+    def __init__(self, model: MFDModel, scores: Sequence[str] | None = None,
+                 selection: ExperimentSelection | None = None, rc_merge: str = "mean",
+                 device: str | torch.device | None = None, batch_size: int | None = None,
+                 incremental: bool = True) -> None:
+        self.model = model.eval()
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        self.scores: list[Score] = check_scores(list(scores or default_scores(model.is_mfd)), model.is_mfd)
+        merge_strands(np.zeros((0, 2, 0)), rc_merge)  # an unknown merge fails now, not at the first chunk
+        self.rc_merge = rc_merge
+        self.selection = selection or select_experiments(model)
+        self.batch_size = int(batch_size or (64 if self.device.type == "cpu" else 512))
+        needed = {kind for score in self.scores for kind in score.kinds}
+        self.kinds = tuple(k for k in KINDS if k in needed)
+        with torch.no_grad():
+            weight, bias = model.experiment_weights()
+            index = torch.as_tensor(self.selection.indices)
+            self.weight = weight.detach().to("cpu", torch.float64)[index]  # (E, latent)
+            self.bias = bias.detach().to("cpu", torch.float64)[index]      # (E,)
+        self.half = model.config.half_dim if model.is_mfd else None
+        self.latent_dim = model.config.latent_dim
+        self.dtype = next(model.parameters(), torch.empty(0)).dtype
+        self.incremental = bool(incremental) and supported(model)
+
+    @property
+    def strands(self) -> int:
+        return 1 if self.rc_merge == "none" else 2
+
+    @property
+    def column_names(self) -> list[tuple[str, str]]:
+        """``(label, score)`` per output column, in output order."""
+        return [(label, score.name) for score in self.scores for label in self.selection.labels]
+
+    # ------------------------------------------------------------------ model calls
+    def features(self, windows: np.ndarray) -> torch.Tensor:
+        """Latent features of base-index windows on every strand.
+
+        Args:
+            windows: shape=(N, L), int8.
+        Returns:
+            torch.Tensor, shape=(N, S, latent_dim), float64 on the CPU.
+        """
+        stacked = [windows] + ([reverse_complement_indices(windows)] if self.strands == 2 else [])
+        x = torch.from_numpy(np.ascontiguousarray(np.concatenate(stacked)))
+        out = predict(self.model, x, batch_size=self.batch_size, device=self.device, func=_features)
+        return out.to(torch.float64).reshape(self.strands, windows.shape[0], -1).transpose(0, 1)
+
+    def _logit_parts(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(s_bio . w_bio, s_tech . w_tech)`` (MFD) or ``(s . w, None)``; shapes (..., E)."""
+        if self.half is None:
+            return feats @ self.weight.T, None
+        h = self.half
+        return feats[..., :h] @ self.weight[:, :h].T, feats[..., h:] @ self.weight[:, h:].T
+
+    def predictions(self, chunk: VariantChunk, alleles: slice | None = None,
+                    features: tuple[torch.Tensor, torch.Tensor] | None = None) -> Predictions:
+        """Shift-averaged probabilities and logits per strand for the chunk's alleles.
+
+        Returns:
+            :class:`~.scores.Predictions` with arrays shape=(A, S, E) for each needed kind.
+        """
+        ref_feats, alt_feats = features if features is not None else self._chunk_features(chunk)
+        alleles = alleles or slice(0, chunk.n_alleles)
+        rows = chunk.ref_row[alleles]                                  # (a, K)
+        ref_bio, ref_tech = self._logit_parts(ref_feats[torch.as_tensor(rows)])   # (a, K, S, E)
+        alt_bio, alt_tech = self._logit_parts(alt_feats[alleles])                 # (a, K, S, E)
+        b = self.bias
+        if ref_tech is None:
+            logits = {"ref": ref_bio + b, "alt": alt_bio + b}
+        else:
+            logits = {"ref": ref_bio + ref_tech + b, "alt": alt_bio + alt_tech + b,
+                      "bio": alt_bio + ref_tech + b, "tech": ref_bio + alt_tech + b}
+        prob, logit = {}, {}
+        for kind in self.kinds:
+            z = logits[kind]                                           # shifts on dim 1
+            prob[kind] = torch.sigmoid(z).mean(dim=1).numpy()
+            logit[kind] = (torch.logsumexp(torch.nn.functional.logsigmoid(z), dim=1)
+                           - torch.logsumexp(torch.nn.functional.logsigmoid(-z), dim=1)).numpy()
+        return Predictions(prob, logit)
+
+    def _chunk_features(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features of the distinct reference windows (R, S, D) and of the alternatives (A, K, S, D)."""
+        if self.incremental:
+            return self._chunk_features_incremental(chunk)
+        A, K, L = chunk.alt_windows.shape
+        feats = self.features(np.concatenate([chunk.ref_windows, chunk.alt_windows.reshape(A * K, L)]))
+        R = chunk.ref_windows.shape[0]
+        return feats[:R], feats[R:].reshape(A, K, self.strands, -1)
+
+    def _chunk_features_incremental(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
+        """As :meth:`_chunk_features`, computing SNV / short-MNV alternatives as patches (:mod:`.incremental`).
+
+        Alternatives whose change spans more than ``NARROW`` positions (indels shift the rest of
+        the window) are computed in full, batched with each other.
+        """
+        A, K, L = chunk.alt_windows.shape
+        R = chunk.ref_windows.shape[0]
+        changed = chunk.alt_windows != chunk.ref_windows[chunk.ref_row]          # (A, K, L)
+        touched = changed.any(axis=-1)
+        first = np.where(touched, changed.argmax(axis=-1), 0)
+        last = np.where(touched, L - 1 - changed[..., ::-1].argmax(axis=-1), 0)
+        narrow = last - first < NARROW
+        ref_feats = torch.empty((R, self.strands, self.latent_dim), dtype=torch.float64)
+        alt_feats = torch.empty((A, K, self.strands, self.latent_dim), dtype=torch.float64)
+        wide = np.argwhere(~narrow)
+        if len(wide):
+            alt_feats[wide[:, 0], wide[:, 1]] = self.features(chunk.alt_windows[wide[:, 0], wide[:, 1]])
+        for strand in range(self.strands):
+            refs = chunk.ref_windows if strand == 0 else reverse_complement_indices(chunk.ref_windows)
+            for r0 in range(0, R, self.batch_size):
+                r1 = min(R, r0 + self.batch_size)
+                groups, patches = [], []
+                in_batch = narrow & (chunk.ref_row >= r0) & (chunk.ref_row < r1)
+                for k in range(K):
+                    alleles = np.nonzero(in_batch[:, k])[0]
+                    if not len(alleles):
+                        continue
+                    lo, hi = int(first[alleles, k].min()), int(last[alleles, k].max()) + 1   # bases that differ
+                    alts = chunk.alt_windows[alleles, k]
+                    if strand == 1:
+                        alts, (lo, hi) = reverse_complement_indices(alts), (L - hi, L - lo)
+                    lo16, hi16 = max(0, lo - 1), hi                    # 2-mers touching a changed base
+                    window = np.full((len(alleles), hi16 - lo16 + 1), -1, dtype=np.int8)
+                    take = alts[:, lo16:hi16 + 1]
+                    window[:, :take.shape[1]] = take
+                    values = dinucleotides_from_indices(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
+                    rows = torch.from_numpy(chunk.ref_row[alleles, k] - r0).long()
+                    patches.append(Patch(rows, lo16, hi16, values))
+                    groups.append((alleles, k))
+                sizes = [len(a) for a, _ in groups]
+
+                def run(model: MFDModel, x: torch.Tensor) -> torch.Tensor:
+                    moved = [Patch(p.rows.to(x.device), p.lo, p.hi, p.values.to(x.device)) for p in patches]
+                    ref16 = dinucleotides_from_indices(x, self.dtype)
+                    ref_part, alt_parts = features_with_patches(model, ref16, moved)
+                    return torch.cat([ref_part, *alt_parts])
+
+                out = predict(self.model, torch.from_numpy(np.ascontiguousarray(refs[r0:r1])),
+                              batch_size=r1 - r0, device=self.device, func=run).to(torch.float64)
+                ref_feats[r0:r1, strand] = out[:r1 - r0]
+                for (alleles, k), part in zip(groups, torch.split(out[r1 - r0:], sizes)):
+                    alt_feats[alleles, k, strand] = part
+        return ref_feats, alt_feats
+
+    # ------------------------------------------------------------------ scores
+    def score_chunk(self, chunk: VariantChunk) -> ChunkScores:
+        """All requested scores of a chunk's alleles, shape=(A, n_scores * n_columns)."""
+        A = chunk.n_alleles
+        n_cols = self.selection.n_columns
+        out = np.empty((A, len(self.scores) * n_cols), dtype=np.float64)
+        if A == 0:
+            return ChunkScores(chunk.index, out)
+        features = self._chunk_features(chunk)
+        K = chunk.ref_row.shape[1]
+        step = max(1, (1 << 21) // max(1, K * self.strands * len(self.selection.indices)))
+        for start in range(0, A, step):
+            part = slice(start, min(A, start + step))
+            preds = self.predictions(chunk, part, features)
+            for s, score in enumerate(self.scores):
+                out[part, s * n_cols:(s + 1) * n_cols] = self.selection.reduce(score.compute(preds, self.rc_merge))
+        return ChunkScores(chunk.index, out)
