@@ -27,7 +27,7 @@ from mfd_model.train import simulate as sim
 from mfd_model.train.simulate import SimulationParams, simulate
 from mfd_model.train.tsvformat import Const, Fixed, Ints, Labels, format_rows, open_gzip
 
-TINY = dict(genome_size=400_000, n_chromosomes=2, n_experiments=80, n_motif_variants=60, n_bias_variants=60,
+TINY = dict(genome_size=400_000, n_chromosomes=2, n_experiments=160, n_motif_variants=60, n_bias_variants=60,
             n_control_variants=120)
 COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -150,6 +150,16 @@ def test_replicates_share_metadata_and_differ_in_noise(data, experiments):
         assert len(group[columns].drop_duplicates()) == 1
         first, second = (gzip.open(data / p).read() for p in group["peak_file"])
         assert first != second
+
+
+def test_biology_and_technique_are_crossed(experiments):
+    """Each (target, tissue, assay) is measured by labs_per_condition distinct labs, and every lab
+    measures many targets: the biological metadata cannot identify a lab (and its bias)."""
+    per_slot = SimulationParams().labs_per_condition
+    slots = experiments.groupby((experiments["condition"] - 1) // per_slot)     # conditions are numbered from 1
+    assert all(group[["target", "tissue", "assay"]].drop_duplicates().shape[0] == 1 for _, group in slots)
+    assert all(group["lab"].nunique() == per_slot for _, group in slots)
+    assert experiments.groupby("lab")["target"].nunique().min() >= 3
 
 
 # ============================================================================ truth is true
@@ -386,7 +396,7 @@ def test_same_seed_same_bytes_and_workers_do_not_matter(tmp_path):
 
 
 def test_failure_leaves_nothing_and_outdir_is_protected(tmp_path, monkeypatch):
-    small = SimulationParams(genome_size=40_000, n_chromosomes=1, n_experiments=2)
+    small = SimulationParams(genome_size=40_000, n_chromosomes=1, n_experiments=4)
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -23,12 +23,16 @@ Generative model (every number below is a :class:`SimulationParams` field):
    A bin carries an instance when the instance's centre base ``(start + end) // 2`` lies in it.
 3. **Experiments.** Targets: ``Accessible DNA`` (assays DNase-seq, ATAC-seq), each TF
    (ChIP-seq) and, if ``histone_mark``, ``H3K27ac`` (ChIP-seq). A *condition* is (target,
-   tissue, assay, lab, release year); ``n_experiments / replicates`` conditions are drawn:
-   first the core set (Accessible DNA with both assays, ChIP of every active TF and H3K27ac,
-   in every tissue; in a seeded order that covers every level early), then uniformly from
-   all (target, tissue, assay) combinations. Labs and years are dealt out evenly and
-   independently of the biology. Each condition has ``replicates`` experiments with
-   identical metadata and independent noise. About ``missing_life_stage_rate`` of the
+   tissue, assay, lab, release year). ``n_experiments / (replicates * labs_per_condition)``
+   (target, tissue, assay) combinations are drawn: first the core set (Accessible DNA with both
+   assays, ChIP of every active TF and H3K27ac, in every tissue; in a seeded order that covers
+   every level early), then uniformly from all combinations. Each combination is measured by
+   ``labs_per_condition`` different labs (each with its own release year), as ENCODE profiles
+   the same biosample and target in several labs: biology and technique are *crossed*, so the
+   technical biases cannot be explained by the biological metadata (with one lab per
+   combination, target x tissue would identify the lab and its bias). Labs and years are dealt
+   out evenly and independently of the biology. Each condition has ``replicates`` experiments
+   with identical metadata and independent noise. About ``missing_life_stage_rate`` of the
    conditions leave ``life_stage`` empty.
 4. **Peak calls.** In experiment ``e`` and bin ``b`` the score is
 
@@ -183,8 +187,10 @@ class SimulationParams:
         telomere_gap: N run at each chromosome end in bp (capped at 5 % of the chromosome).
         internal_gaps: at most this many internal N gaps per chromosome (at least 1 when > 0).
         motifs_per_kb: planted TF instances per kb of non-N sequence (all TFs together).
-        n_experiments: experiments (peak files) in all; a multiple of ``replicates``.
+        n_experiments: experiments (peak files) in all; a multiple of ``replicates * labs_per_condition``.
         replicates: experiments per condition (identical metadata, independent noise).
+        labs_per_condition: labs measuring each (target, tissue, assay) combination (distinct labs,
+            each with its own year): crosses the biological with the technical metadata.
         histone_mark: include H3K27ac ChIP-seq (peaks at non-CTCF active TFs).
         labs: (lab, fraction of ``gc_strength`` it adds to GC-rich bins) pairs.
         years: release years; older ones call fewer peaks.
@@ -215,8 +221,9 @@ class SimulationParams:
     telomere_gap: int = 10_000
     internal_gaps: int = 2
     motifs_per_kb: float = 2.0
-    n_experiments: int = 60
+    n_experiments: int = 96
     replicates: int = 2
+    labs_per_condition: int = 2
     histone_mark: bool = True
     labs: tuple[tuple[str, float], ...] = (("Bernstein", 0.0), ("Myers", 0.25), ("Snyder", 0.5), ("Stam", 1.0))
     years: tuple[int, ...] = (2010, 2012, 2014, 2016, 2018, 2020)
@@ -281,10 +288,13 @@ class SimulationParams:
         integer("internal_gaps", 0, 100)
         number("motifs_per_kb", 0.0, 20.0)
         integer("replicates", 1, 100)
-        integer("n_experiments", self.replicates)
-        if self.n_experiments % self.replicates:
-            fail("n_experiments", f"{self.n_experiments} is not a multiple of replicates ({self.replicates})",
-                 f"use e.g. {self.n_experiments - self.n_experiments % self.replicates + self.replicates}")
+        integer("labs_per_condition", 1, max(1, len(self.labs)) if isinstance(self.labs, tuple) else 100)
+        per_combination = self.replicates * self.labs_per_condition
+        integer("n_experiments", per_combination)
+        if self.n_experiments % per_combination:
+            fail("n_experiments", f"{self.n_experiments} is not a multiple of replicates x labs_per_condition "
+                 f"({per_combination})",
+                 f"use e.g. {self.n_experiments - self.n_experiments % per_combination + per_combination}")
         if not isinstance(self.histone_mark, bool):
             fail("histone_mark", f"expected true or false, got {self.histone_mark!r}", "set it to true or false")
         self._check_labs_years_kmers(fail)
@@ -725,7 +735,11 @@ def _slug(text: str) -> str:
 
 
 def design_experiments(params: SimulationParams) -> list[Experiment]:
-    """Conditions over targets x tissues x assays x labs x years, each with its replicates."""
+    """Conditions over targets x tissues x assays x labs x years, each with its replicates.
+
+    Every (target, tissue, assay) combination is measured by ``labs_per_condition`` distinct
+    labs, so biological and technical metadata are crossed.
+    """
     rng = _rng(params, STREAM_DESIGN)
     targets = [ACCESSIBLE] + [tf.name for tf in TFS] + ([HISTONE] if params.histone_mark else [])
     combos = [(target, tissue, assay) for target in targets for tissue in TISSUES for assay in assays_of(target)]
@@ -736,19 +750,26 @@ def design_experiments(params: SimulationParams) -> list[Experiment]:
         (covering if levels - seen else others).append(core[i])
         seen |= levels
     n_conditions = params.n_experiments // params.replicates
-    chosen = (covering + others)[:n_conditions]
-    chosen += [combos[i] for i in rng.integers(0, len(combos), n_conditions - len(chosen))]
-    labs = _deal([lab for lab, _ in params.labs], n_conditions, rng)
+    n_combinations = n_conditions // params.labs_per_condition
+    chosen = (covering + others)[:n_combinations]
+    chosen += [combos[i] for i in rng.integers(0, len(combos), n_combinations - len(chosen))]
+    lab_names = [lab for lab, _ in params.labs]
+    first_lab = _deal(list(range(len(lab_names))), n_combinations, rng)
+    lab_sets = [[first] + [int(o) for o in rng.permutation([j for j in range(len(lab_names)) if j != first])]
+                for first in first_lab]                   # distinct labs per combination, the first dealt evenly
     years = _deal(list(params.years), n_conditions, rng)
     missing = rng.random(n_conditions) < params.missing_life_stage_rate
     width = len(str(n_conditions))
     experiments = []
-    for i, (target, tissue, assay) in enumerate(chosen):
-        condition = Condition(i, target, tissue, assay, labs[i], int(years[i]),
-                              "" if missing[i] else TISSUES[tissue][0])
-        for r in range(1, params.replicates + 1):
-            name = f"E{i + 1:0{width}d}_{tissue}_{_slug(target)}_{assay}_rep{r}"
-            experiments.append(Experiment(len(experiments), condition, r, name))
+    for c, (target, tissue, assay) in enumerate(chosen):
+        for k in range(params.labs_per_condition):
+            i = c * params.labs_per_condition + k
+            lab = lab_names[lab_sets[c][k]]
+            condition = Condition(i, target, tissue, assay, lab, int(years[i]),
+                                  "" if missing[i] else TISSUES[tissue][0])
+            for r in range(1, params.replicates + 1):
+                name = f"E{i + 1:0{width}d}_{tissue}_{_slug(target)}_{assay}_rep{r}"
+                experiments.append(Experiment(len(experiments), condition, r, name))
     return experiments
 
 

@@ -15,7 +15,7 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
     "--genome-size": ("genome_size", "bp", "total genome length, e.g. 2e6 or 1e8 (default 2e6)"),
     "--n-chromosomes": ("n_chromosomes", "int", "chromosomes chr1..chrN of unequal lengths (default 4)"),
     "--n-experiments": ("n_experiments", "int", "experiments (peak files) in all, a multiple of --replicates "
-                                                 "(default 60)"),
+                                                 "x labs_per_condition (default 96)"),
     "--replicates": ("replicates", "int", "experiments per metadata condition (default 2)"),
     "--seed": ("seed", "int", "random seed; the same seed gives byte-identical files (default 0)"),
     "--bin-size": ("bin_size", "int", "bin size in bp (default 128)"),
