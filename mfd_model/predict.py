@@ -5,7 +5,8 @@ then call a function of the model on them in batches" — this module is that ca
 """
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -39,19 +40,27 @@ def predict(model: nn.Module, X: torch.Tensor | np.ndarray, *, batch_size: int =
     device = resolve_device(device)
     X = torch.as_tensor(X)
     func = func or (lambda m, x: m(x))
+    outputs = []
+    with evaluating_on(model, device):
+        for start in range(0, X.shape[0], batch_size):
+            outputs.append(func(model, X[start:start + batch_size].to(device)).cpu())
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+@contextlib.contextmanager
+def evaluating_on(model: nn.Module, device: torch.device) -> Iterator[None]:
+    """For the block: eval mode, ``device``, ``torch.inference_mode``; afterwards the model's
+    previous mode and device (it is moved only if it is not already on ``device``)."""
     was_training = model.training
     first = next(model.parameters(), None)
-    original_device = first.device if first is not None else device
+    original = first.device if first is not None else device
     model.eval()
-    if original_device != device:
+    if original != device:
         model.to(device)
     try:
-        outputs = []
         with torch.inference_mode():
-            for start in range(0, X.shape[0], batch_size):
-                outputs.append(func(model, X[start:start + batch_size].to(device)).cpu())
+            yield
     finally:
-        if original_device != device:
-            model.to(original_device)
+        if original != device:
+            model.to(original)
         model.train(was_training)
-    return torch.cat(outputs) if outputs else torch.empty(0)

@@ -73,3 +73,18 @@ def load_yaml(path: str | Path, cls: type[ConfigError] = ConfigError) -> Located
     if node is not None:
         _collect_lines(node, (), lines)
     return LocatedYaml(data, lines, path)
+
+
+def parse_overrides(items: list[str], what: str = "SECTION.KEY=VALUE") -> dict[str, Any]:
+    """``["training.max_epochs=2", ...]`` -> ``{"training.max_epochs": 2}`` (values parsed as YAML)."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set expects {what}, got {item!r}", fix="write e.g. --set training.max_epochs=2")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError(f"--set {key.strip()}: cannot read the value {value!r}",
+                              fix="write a number, true/false, a string or a list like [2012,2016]") from None
+    return out

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mfd_model.config import ModelConfig
-from mfd_model.errors import ConfigError, MFDError
+from mfd_model.errors import ConfigError
 from mfd_model.metadata import MetadataSchema
-from mfd_model.yamlio import LocatedYaml, load_yaml
+from mfd_model.yamlio import LocatedYaml, load_yaml, parse_overrides  # noqa: F401 (re-exported)
 
 SECTIONS = ("data", "schema", "model", "training", "output")
 
@@ -192,15 +192,3 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
     if not isinstance(output, str):
         raise doc.error(("output",), "'output' (the run folder) is required and must be a path")
     return TrainConfig(data_params, schema, model, training, Path(output), source=str(path), raw=data)
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["training.max_epochs=2", ...]`` -> ``{"training.max_epochs": 2}`` (values parsed as YAML)."""
-    import yaml
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise MFDError(f"--set expects SECTION.KEY=VALUE, got {item!r}", fix="write e.g. --set training.max_epochs=2")
-        key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
-    return out

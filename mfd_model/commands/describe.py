@@ -17,30 +17,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a ModelConfig value, e.g. --set channels=30 (repeatable)")
 
 
-def _parse_overrides(items: list[str]) -> dict:
-    import yaml
-
-    from ..errors import ConfigError
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}", fix="write e.g. --set channels=30")
-        key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from ..config import ModelConfig
     from ..errors import ConfigError
     from ..metadata import MetadataEncoder, MetadataSchema, MetadataTable
     from ..model import MFDModel
     from ..model_io import load_model
+    from ..yamlio import parse_overrides
 
     if args.model:
         model = load_model(args.model)
     else:
-        overrides = _parse_overrides(args.set)
+        overrides = parse_overrides(args.set, "KEY=VALUE")
         if bool(args.metadata) != bool(args.schema):
             raise ConfigError("--metadata and --schema go together", fix="pass both, or neither for a baseline")
         if args.metadata:

@@ -60,21 +60,11 @@ def _convert(flag: str, kind: str, text: str) -> int | float:
 
 def parameters(args: argparse.Namespace):
     """The :class:`SimulationParams` the command line asks for."""
-    import yaml
-
     from ..errors import ConfigError
     from ..train.simulate import SimulationParams
+    from ..yamlio import parse_overrides
 
-    values = {}
-    for item in args.set:
-        if "=" not in item:
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}", fix="write e.g. --set gc_sd=0.05")
-        key, value = item.split("=", 1)
-        try:
-            values[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ConfigError(f"--set {key.strip()}: cannot read the value {value!r}",
-                              fix="write a number, true/false, or a list like [2012,2016]") from None
+    values = parse_overrides(args.set, "KEY=VALUE")
     for flag, (field, kind, _) in OPTIONS.items():
         text = getattr(args, flag[2:].replace("-", "_"))
         if text is not None:

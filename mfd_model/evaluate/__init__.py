@@ -10,8 +10,7 @@
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "per_experiment_metrics": "performance", "summarise_by_metadata": "performance", "evaluate_store": "performance",
@@ -28,9 +27,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mfd_model.evaluate' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -15,8 +15,7 @@ One module per idea, in the order an analysis runs:
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "Windows": "windows", "centred_windows": "windows", "read_windows": "windows", "random_windows": "windows",
@@ -34,9 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mfd_model.interpret' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -16,39 +16,20 @@ three substitutions).
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from ..model import MFDModel
-from ..predict import predict, resolve_device
+from ..predict import evaluating_on, predict, resolve_device
 from .ersatz import substitution_list, substitutions
 from .targets import Scale, Target, target_values, values_from_features
 
 log = logging.getLogger(__name__)
 
 ISM_METHODS = ("fast", "full")
-
-
-@contextlib.contextmanager
-def _eval_on(model: MFDModel, device: torch.device) -> Iterator[None]:
-    """Eval mode on ``device`` for the block, then the model's previous mode and device."""
-    was_training = model.training
-    first = next(model.parameters(), None)
-    original = first.device if first is not None else device
-    model.eval()
-    if original != device:
-        model.to(device)
-    try:
-        with torch.inference_mode():
-            yield
-    finally:
-        if original != device:
-            model.to(original)
-        model.train(was_training)
 
 
 def _window(length: int, start: int | None, end: int | None) -> tuple[int, int]:
@@ -125,7 +106,7 @@ def _ism_fast(engine, model: MFDModel, X: np.ndarray, targets: Sequence[Target],
     per_seq = max(1, max((len(p[0]) for p in plan), default=1))
     chunk = int(np.clip(4 * batch_size // per_seq, 1, 64))
     bar = tqdm(total=sum(len(p[0]) for p in plan), desc="ISM (fast)", unit="mut", disable=not progress)
-    with _eval_on(model, dev):
+    with evaluating_on(model, dev):
         for lo in range(0, n_seq, chunk):
             rows = np.arange(lo, min(lo + chunk, n_seq))
             Xc = torch.as_tensor(X[rows], device=dev, dtype=next(model.parameters()).dtype)

@@ -14,8 +14,7 @@ One module per idea, read in this order:
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "read_vcf": "vcf", "VcfRecord": "vcf", "VcfHeader": "vcf",
@@ -32,9 +31,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mfd_model.variants' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
