@@ -10,6 +10,10 @@ linear probes (:func:`mfd_model.evaluate.disentanglement.probe_table`). The crit
 * dependence           — the cross-subspace correlation is lower than that of a reference model
   trained with lambda = 0.
 
+A planted quantity the model did not learn at all (its full features predict it no better than
+``LEARNED`` — AUROC 0.6, R2 0.1) cannot show where the model keeps it: it is reported as
+not learned and neither passes nor fails.
+
 ``mfd check-disentanglement`` prints the tables and the criteria; ``mfd evaluate`` shows the same
 probes descriptively.
 """
@@ -26,6 +30,7 @@ from .interpret.windows import centred_windows
 from .model import MFDModel
 
 CHECKED_BIASES = ("kmer_", "gc_rich")
+LEARNED = {"AUROC": 0.6, "R2": 0.1}
 
 
 def held_out_bins(store, split: str = "test", max_bins: int = 3000, seed: int = 0) -> pd.DataFrame:
@@ -71,9 +76,10 @@ def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd
 
 
 def check_disentanglement(probes: pd.DataFrame, dependence: pd.DataFrame, model: str,
-                          reference: str | None = None) -> list[tuple[bool, str]]:
-    """The criteria for ``model`` (trained with lambda > 0) as (passed, sentence) pairs."""
-    results = []
+                          reference: str | None = None) -> list[tuple[bool | None, str]]:
+    """The criteria for ``model`` (trained with lambda > 0) as (passed, sentence) pairs;
+    ``passed`` is ``None`` for a planted quantity the model did not learn."""
+    results: list[tuple[bool | None, str]] = []
     for _, row in probes[probes["model"] == model].iterrows():
         if row["target"] == "biology":
             better, worse = "bio", "tech"
@@ -81,9 +87,13 @@ def check_disentanglement(probes: pd.DataFrame, dependence: pd.DataFrame, model:
             better, worse = "tech", "bio"
         else:
             continue
-        results.append((row[better] > row[worse],
-                        f"{row['target']}: {better} features {row[better]:.3f} vs {worse} features "
-                        f"{row[worse]:.3f} (probe {row['metric']})"))
+        sentence = (f"{row['target']}: {better} features {row[better]:.3f} vs {worse} features "
+                    f"{row[worse]:.3f} (probe {row['metric']})")
+        if row["full"] < LEARNED[row["metric"]]:
+            results.append((None, f"{sentence}: not learned by the model (all features: {row['full']:.3f} < "
+                                  f"{LEARNED[row['metric']]})"))
+        else:
+            results.append((row[better] > row[worse], sentence))
     if reference is not None:
         def correlation(name: str) -> float:
             return float(dependence.loc[dependence["model"] == name, "cross_subspace_correlation"].iloc[0])

@@ -9,7 +9,12 @@ Deliberate choices (see METHOD.md; each is a documented decision, not an acciden
 * ``forward`` returns probabilities, as the Kipoi zoo expects; ``logits`` gives the logits
   used for training;
 * the baseline model (``head: baseline``) has the same trunk, no feature BatchNorm and a
-  free linear head, as in the original code.
+  free linear head, as in the original code;
+* the default latent size is ``channels`` (the original: ``2 * channels``), because latent
+  features wider than the last activation layer make the technical half a linear function of
+  the biological half (see :class:`~mfd_model.config.ModelConfig`);
+* training options beyond the paper (defaults off): several adversary updates per model update
+  and a warm-up without the penalty (``mfd_model.train.config.TrainingParams``).
 """
 from __future__ import annotations
 

@@ -153,3 +153,68 @@ def tiny_train_config(paths: dict[str, Path], output: Path, **training) -> Path:
     path = output.parent / f"{output.name}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+# --------------------------------------------------------------------------- crossed biology x technique
+CROSSED_MOTIF = "ATATTTAAATATTTAA"  # biology: bound by target TF1 (AT-rich, as easy to learn as the k-mer)
+CROSSED_KMER = "GGGCCCTAGGGCCC"  # technical: read as a peak by AssayA, whatever the target
+
+
+def write_crossed_dataset(root: Path, seed: int = 0, n_chrom: int = 2, chrom_len: int = 64_000) -> dict[str, Path]:
+    """The smallest data set where biology and technique are separable, in `mfd simulate`'s layout.
+
+    Every bin independently holds the motif (p = 0.3) and/or the k-mer (p = 0.3). Experiments cross
+    target {TF1, Control} with assay {AssayA, AssayB} (and two labs): a bin is called with
+    p = 0.9 if (target TF1 and motif) or (assay AssayA and k-mer), else p = 0.03. The biological
+    metadata can only explain the motif, the technical metadata only the k-mer.
+    ``truth/bins.tsv.gz`` records ``biology`` (motif) and ``kmer_AssayA`` per bin.
+    """
+    import gzip
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "truth").mkdir(exist_ok=True)
+    fasta_lines, truth = [], ["chrom\tstart\tend\tbiology\tkmer_AssayA"]
+    calls: dict[str, list[tuple[str, int]]] = {}
+    experiments = [(f"{t}_{a}_{lab}", t, a, lab) for t in ("TF1", "Control") for a in ("AssayA", "AssayB")
+                   for lab in ("Lab1", "Lab2")]
+    for c in range(1, n_chrom + 1):
+        chrom = f"chr{c}"
+        seq = rng.choice(list("ACGT"), size=chrom_len)
+        n_bins = chrom_len // 128
+        motif = rng.random(n_bins) < 0.3
+        kmer = rng.random(n_bins) < 0.3
+        motif[:3] = kmer[:3] = False
+        seq[:384] = "N"
+        for b in range(3, n_bins):
+            if motif[b]:
+                pos = b * 128 + rng.integers(4, 40)
+                seq[pos:pos + len(CROSSED_MOTIF)] = list(CROSSED_MOTIF)
+            if kmer[b]:
+                pos = b * 128 + rng.integers(64, 110)
+                seq[pos:pos + len(CROSSED_KMER)] = list(CROSSED_KMER)
+            truth.append(f"{chrom}\t{b * 128}\t{b * 128 + 128}\t{int(motif[b])}\t{int(kmer[b])}")
+        for name, target, assay, _ in experiments:
+            signal = ((target == "TF1") & motif) | ((assay == "AssayA") & kmer)
+            called = rng.random(n_bins) < np.where(signal, 0.9, 0.03)
+            called[:3] = False
+            calls.setdefault(name, []).extend((chrom, int(b)) for b in np.flatnonzero(called))
+        fasta_lines.append(f">{chrom}")
+        text = "".join(seq)
+        fasta_lines += [text[i:i + 60] for i in range(0, len(text), 60)]
+    (root / "genome.fa").write_text("\n".join(fasta_lines) + "\n")
+    with gzip.open(root / "truth" / "bins.tsv.gz", "wt") as handle:
+        handle.write("\n".join(truth) + "\n")
+    (root / "peaks").mkdir(exist_ok=True)
+    rows = ["experiment\ttarget\ttissue\tassay\tlab\tpeak_file"]
+    for name, target, assay, lab in experiments:
+        (root / "peaks" / f"{name}.bed").write_text("".join(f"{chrom}\t{b * 128 + 16}\t{b * 128 + 112}\n"
+                                                           for chrom, b in calls[name]))
+        rows.append(f"{name}\t{target}\tcell\t{assay}\t{lab}\tpeaks/{name}.bed")
+    (root / "metadata.tsv").write_text("\n".join(rows) + "\n")
+    (root / "schema.yaml").write_text(
+        "id_column: experiment\n"
+        "biological:\n  direct: [{column: target}]\n  interact: [{column: tissue}]\n"
+        "technical:\n  direct: [{column: assay}]\n  interact: [{column: lab}]\n")
+    return {"fasta": root / "genome.fa", "metadata": root / "metadata.tsv", "schema": root / "schema.yaml",
+            "root": root}

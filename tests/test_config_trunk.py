@@ -11,7 +11,7 @@ from mfd_model.trunk import BasenjiTrunk
 def test_default_channels_and_sizes_match_method():
     c = ModelConfig()
     assert c.tower_channels == [60, 67, 75, 84, 95, 106, 120]   # METHOD.md section 2 (C=120)
-    assert c.bin_size == 128 and c.n_bins == 9 and c.latent_dim == 240 and c.half_dim == 120
+    assert c.bin_size == 128 and c.n_bins == 9 and c.latent_dim == 120 and c.half_dim == 60   # latent = C
     assert c.dilations == [2, 3]
 
 
@@ -70,4 +70,25 @@ def test_unknown_config_key_is_named():
 def test_shorter_valid_window():
     config = ModelConfig(seq_len=640, n_dilated_layers=0, channels=8)
     trunk = BasenjiTrunk(config).eval()
-    assert trunk(torch.zeros(2, 16, 640)).shape == (2, 16)
+    assert trunk(torch.zeros(2, 16, 640)).shape == (2, 8)       # latent_dim defaults to channels
+
+
+def _tech_from_bio_r2(latent_dim: int, channels: int = 16) -> float:
+    """Least-squares R2 of the technical half from the biological half, on random sequences."""
+    import numpy as np
+    from mfd_model import MFDModel, ModelConfig
+    model = MFDModel(ModelConfig(seq_len=384, channels=channels, latent_dim=latent_dim, head="baseline"), ["e"]).eval()
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (600, 384)), 4).permute(0, 2, 1).float()
+    with torch.no_grad():
+        s = model.features(x).double().numpy()
+    s -= s.mean(0)
+    bio, tech = s[:, :latent_dim // 2], s[:, latent_dim // 2:]
+    coef = np.linalg.lstsq(bio, tech, rcond=None)[0]
+    return 1 - ((tech - bio @ coef) ** 2).sum() / (tech ** 2).sum()
+
+
+def test_latent_wider_than_channels_makes_one_half_a_linear_function_of_the_other():
+    """Why latent_dim defaults to channels: the last layer is a 1x1 convolution of `channels`
+    activations, so with latent_dim = 2 C the technical half is exactly linear in the biological one."""
+    assert _tech_from_bio_r2(latent_dim=32, channels=16) > 1 - 1e-8
+    assert _tech_from_bio_r2(latent_dim=16, channels=16) < 0.9

@@ -246,4 +246,4 @@ def test_shipped_configs_are_valid(name):
     assert config.model.bin_size == 128 and config.data.store
     if name == "encode":   # the paper's settings
         assert (config.model.channels, config.model.latent_dim, config.training.lambda_indep,
-                config.training.batch_size) == (120, 240, 0.001, 256)
+                config.training.batch_size) == (120, 120, 0.001, 256)

@@ -30,6 +30,11 @@ class TrainingParams:
     Attributes:
         lambda_indep: weight of the independence penalty (paper: 0, 0.001, 0.01, 0.1; 0.001 chosen).
         lr / adversary_lr: Adam(amsgrad) learning rates of the model and of the adversaries.
+        lambda_warmup_epochs: train the first N epochs with lambda 0 (the adversaries still learn),
+            so the model has features before they are pushed apart (METHOD.md: 0).
+        adversary_steps: adversary updates per model update, on the same detached features
+            (METHOD.md and the original code: 1). More keep the adversaries near their optimum,
+            so the penalty the model sees is the dependence that is really there.
         batch_size: sequences per step and device.
         max_epochs: passes over the training bins.
         seed: seeds initialisation, data order, augmentation and every step.
@@ -50,8 +55,10 @@ class TrainingParams:
     """
 
     lambda_indep: float = 0.001
+    lambda_warmup_epochs: int = 0
     lr: float = 1e-3
     adversary_lr: float = 1e-3
+    adversary_steps: int = 1
     batch_size: int = 256
     max_epochs: int = 10
     seed: int = 0
@@ -182,6 +189,10 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
     if training.batch_size < 2:
         raise doc.error(("training", "batch_size"), "batch_size must be at least 2 (BatchNorm and the R2 penalty "
                         "need a batch)", fix="use e.g. 64 or 256")
+    if training.lambda_warmup_epochs < 0:
+        raise doc.error(("training", "lambda_warmup_epochs"), "lambda_warmup_epochs must be >= 0")
+    if training.adversary_steps < 1:
+        raise doc.error(("training", "adversary_steps"), "adversary_steps must be at least 1")
     if training.lambda_indep < 0:
         raise doc.error(("training", "lambda_indep"), "lambda_indep must be >= 0")
     schema = _schema(doc, data.get("schema"))

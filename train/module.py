@@ -5,7 +5,7 @@ Manual optimisation, two optimisers, one batch:
 1. **model step** — ``loss = BCE(logits, y) + lambda * [R2(q_bio(s_tech), s_bio) + R2(q_tech(s_bio), s_tech)]``;
    the sequence model and the metadata hypernetwork are updated, the adversaries are not.
 2. **adversary step** — on detached features, ``loss_adv = -[R2(...) + R2(...)]``; only the two
-   adversaries are updated.
+   adversaries are updated (``adversary_steps`` times; 1 in METHOD.md).
 
 Both optimisers are Adam(amsgrad=True). The baseline model (``head: baseline``) has no
 adversaries and trains on the BCE alone. With ``lambda = 0`` an MFD model still trains its
@@ -43,6 +43,8 @@ class MFDLightningModule(pl.LightningModule):
         self.automatic_optimization = False
         self.model = build_model(spec)
         self.lambda_indep = float(training["lambda_indep"])
+        self.adversary_steps = int(training.get("adversary_steps", 1))
+        self.lambda_warmup_epochs = int(training.get("lambda_warmup_epochs", 0))
         self.seed = int(training["seed"])
         config = self.model.config
         self.independence = (IndependencePenalty(config.half_dim, config.adversary_hidden, config.adversary_layers)
@@ -86,20 +88,23 @@ class MFDLightningModule(pl.LightningModule):
         loss = bce
         if self.independence is not None:
             penalty = self._penalty(features)
-            loss = bce + self.lambda_indep * penalty
+            lambda_now = self.lambda_indep if self.current_epoch >= self.lambda_warmup_epochs else 0.0
+            loss = bce + lambda_now * penalty
             self.log("train/penalty", penalty.detach(), on_step=True, on_epoch=True, sync_dist=True)
         model_opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         model_opt.step()
         self.untoggle_optimizer(model_opt)
 
-        # 2. adversary step on detached features: maximise R2
+        # 2. adversary step(s) on detached features: maximise R2
         if adversary_opt is not None:
             self.toggle_optimizer(adversary_opt)
-            adversary_loss = -self._penalty(features.detach())
-            adversary_opt.zero_grad(set_to_none=True)
-            self.manual_backward(adversary_loss)
-            adversary_opt.step()
+            detached = features.detach()
+            for _ in range(self.adversary_steps):
+                adversary_loss = -self._penalty(detached)
+                adversary_opt.zero_grad(set_to_none=True)
+                self.manual_backward(adversary_loss)
+                adversary_opt.step()
             self.untoggle_optimizer(adversary_opt)
             self.log("train/adversary_r2", -adversary_loss.detach(), on_step=True, on_epoch=True, sync_dist=True)
 

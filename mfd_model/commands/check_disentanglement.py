@@ -5,7 +5,7 @@
 
 Prints the probe table (biological / technical / full features -> planted biology and planted
 biases, cross-validated AUROC), the dependence between the subspaces, and one PASS / FAIL line
-per criterion; exits 1 if a criterion fails.
+per criterion (SKIP for a planted quantity the model did not learn); exits 1 if a criterion fails.
 """
 from __future__ import annotations
 
@@ -52,11 +52,14 @@ def run(args: argparse.Namespace) -> int:
     results = check_disentanglement(probes, dependence, "model", "reference" if args.reference else None)
     print()
     for ok, sentence in results:
-        print(f"{'PASS' if ok else 'FAIL'}  {sentence}")
+        print(f"{'SKIP' if ok is None else 'PASS' if ok else 'FAIL'}  {sentence}")
     if args.out:
         with StagedDir(args.out) as out:
             write_table(probes, out, "probes")
             write_table(dependence, out, "dependence")
             plot_probes(probes[probes["model"] == "model"], out / "probes.png")
         print(f"\ntables and plot written to {out}")
-    return 0 if all(ok for ok, _ in results) else 1
+    if not any(ok for ok, _ in results if ok is not None):
+        print("no criterion could be judged: the model learned none of the planted quantities")
+        return 1
+    return 0 if all(ok is not False for ok, _ in results) else 1
