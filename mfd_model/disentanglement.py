@@ -10,6 +10,11 @@ linear probes (:func:`mfd_model.evaluate.disentanglement.probe_table`). The crit
 * dependence           — the cross-subspace correlation is lower than that of a reference model
   trained with lambda = 0.
 
+Next to each probe the report gives each half's *share*: the fraction of its variance that the
+planted quantity explains (mean squared correlation of its units with it). A probe saturates for
+a clean planted signal (a faint trace in a half suffices for AUROC ~1); the share says how much
+of the half is about it.
+
 A planted quantity the model did not learn at all (its full features predict it no better than
 ``LEARNED`` — AUROC 0.6, R2 0.1) cannot show where the model keeps it: it is reported as
 not learned and neither passes nor fails.
@@ -41,6 +46,15 @@ def held_out_bins(store, split: str = "test", max_bins: int = 3000, seed: int = 
     return pd.DataFrame([store.bin_interval(r) for r in rows], columns=["chrom", "start", "end"])
 
 
+def variance_share(features: np.ndarray, target: np.ndarray) -> float:
+    """Fraction of the variance of ``features`` (N, d) explained by ``target`` (N,): the mean over
+    units of the squared Pearson correlation with the target (0: unrelated, 1: determined)."""
+    x = features - features.mean(0)
+    y = target - target.mean()
+    scale = np.sqrt((x ** 2).sum(0) * (y ** 2).sum()) + 1e-12
+    return float((((x * y[:, None]).sum(0) / scale) ** 2).mean())
+
+
 def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd.DataFrame, truth: pd.DataFrame,
                            *, adversary_steps: int = 300, seed: int = 0,
                            progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -51,7 +65,8 @@ def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd
         bins: held-out bins (chrom, start, end), all present in ``truth``.
         truth: the simulator's ``truth/bins.tsv.gz`` (:func:`mfd_model.evaluate.disentanglement.read_truth_bins`).
     Returns:
-        ``(probes, dependence)``: probes has columns model, target, role, metric, bio, tech, full, best;
+        ``(probes, dependence)``: probes has columns model, target, role, metric, bio, tech, full, best,
+        bio_share, tech_share;
         dependence one row per model (cross-subspace correlation, post-hoc adversary R2 both ways).
     """
     rows = bins.merge(truth, on=["chrom", "start", "end"], how="left", validate="one_to_one")
@@ -68,6 +83,9 @@ def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd
         features = embed_windows(model, windows, ["bio", "tech", "full"], strand="mean", progress=progress).features
         table = probe_table(features, targets, seed=seed)
         table.insert(0, "model", name)
+        for half in ("bio", "tech"):
+            table[f"{half}_share"] = [variance_share(features[half], np.asarray(targets[t][1], dtype=np.float64))
+                                      for t in table["target"]]
         probes.append(table)
         dependence.append({"model": name, "lambda_indep": model.info.get("lambda_indep"),
                            **subspace_summary(features["bio"], features["tech"], adversary_steps=adversary_steps,

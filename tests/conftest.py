@@ -156,8 +156,10 @@ def tiny_train_config(paths: dict[str, Path], output: Path, **training) -> Path:
 
 
 # --------------------------------------------------------------------------- crossed biology x technique
-CROSSED_MOTIF = "ATATTTAAATATTTAA"  # biology: bound by target TF1 (AT-rich, as easy to learn as the k-mer)
-CROSSED_KMER = "GGGCCCTAGGGCCC"  # technical: read as a peak by AssayA, whatever the target
+# Two planted signals with the same base composition (50 % GC) and no dinucleotide in common, so
+# no composition feature reveals one through the other; both are quick to learn from dinucleotides.
+CROSSED_MOTIF = "CACACACACACACACA"  # biology: bound by target TF1
+CROSSED_KMER = "GAGAGAGAGAGAGAGA"   # technical: read as a peak by AssayA, whatever the target
 
 
 def write_crossed_dataset(root: Path, seed: int = 0, n_chrom: int = 2, chrom_len: int = 64_000) -> dict[str, Path]:

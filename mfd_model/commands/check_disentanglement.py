@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             write_table(probes, out, "probes")
             write_table(dependence, out, "dependence")
             plot_probes(probes[probes["model"] == "model"], out / "probes.png")
-        print(f"\ntables and plot written to {out}")
+        print(f"\ntables and plot written to {args.out}")
     if not any(ok for ok, _ in results if ok is not None):
         print("no criterion could be judged: the model learned none of the planted quantities")
         return 1
