@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 from typing import Sequence
 
@@ -40,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.command_line = " ".join(["mfd", *(shlex.quote(a) for a in argv)])   # provenance for what it writes
     if args.command is None:
         parser.print_help()
         return 2

@@ -247,3 +247,16 @@ def test_shipped_configs_are_valid(name):
     if name == "encode":   # the paper's settings
         assert (config.model.channels, config.model.latent_dim, config.training.lambda_indep,
                 config.training.batch_size) == (120, 120, 0.001, 256)
+
+
+def test_provenance_says_simulated_or_real(tiny_store, tmp_path):
+    from mfd_model.train.prepare import PrepareParams, prepare_labels
+    from mfd_model.train.run import _trained_on
+    from mfd_model.train.simulate import SimulationParams, simulate
+    simulate(tmp_path / "sim", SimulationParams(genome_size=200_000, n_chromosomes=2, n_experiments=8,
+                                                n_motif_variants=5, n_bias_variants=5, n_control_variants=5))
+    store = prepare_labels(PrepareParams(fasta=str(tmp_path / "sim" / "genome.fa"),
+                                         metadata=str(tmp_path / "sim" / "metadata.tsv"), store=str(tmp_path / "labels"),
+                                         test_chromosomes=("chr2",)), progress=False)
+    assert _trained_on(store).startswith("simulated data from 'mfd simulate' (seed 0, 200,000 bp genome")
+    assert _trained_on(LabelStore.open(tiny_store["store"])).startswith("real data: 3 experiments")

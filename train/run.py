@@ -94,7 +94,29 @@ def _initial_biases(store: LabelStore) -> torch.Tensor:
     return torch.as_tensor(np.log(rate / (1 - rate)), dtype=torch.float32)
 
 
-def build_spec(config: TrainConfig, store: LabelStore) -> dict[str, Any]:
+def _trained_on(store: LabelStore) -> str:
+    """Honest provenance: simulated (``mfd simulate`` leaves ``truth/params.json`` beside its
+    metadata table) or real data, with what it was."""
+    import json
+    size = f"{store.n_experiments} experiments, {store.n_bins} bins of {store.bin_size} bp"
+    params_file = Path(str(store.params.get("metadata", ""))).parent / "truth" / "params.json"
+    if params_file.exists():
+        p = json.loads(params_file.read_text())
+        return (f"simulated data from 'mfd simulate' (seed {p.get('seed')}, {p.get('genome_size'):,} bp genome in "
+                f"{p.get('n_chromosomes')} chromosomes, planted TF motifs and assay / lab biases): {size}")
+    return f"real data: {size} from {Path(store.fasta_path).name} and {Path(str(store.params.get('metadata', ''))).name}"
+
+
+def _shown(path: str | Path) -> str:
+    """A path as recorded in provenance: relative to the working directory when inside it."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def build_spec(config: TrainConfig, store: LabelStore, command: str | None = None) -> dict[str, Any]:
     """The model description stored in checkpoints and model files, with honest provenance."""
     if config.model.bin_size != store.bin_size:
         raise ConfigError(f"the label store has {store.bin_size} bp bins but the model predicts a central bin of "
@@ -103,13 +125,11 @@ def build_spec(config: TrainConfig, store: LabelStore) -> dict[str, Any]:
     encoder = None
     if config.model.head == "mfd":
         encoder = MetadataEncoder.fit(store.metadata, config.schema)
-    simulated = bool(store.params.get("simulated")) or "simulat" in str(store.params.get("metadata", "")).lower()
     info = {
-        "trained_on": (f"{'simulated' if simulated else 'real'} data: {store.n_experiments} experiments, "
-                       f"{store.n_bins} bins of {store.bin_size} bp from {Path(store.fasta_path).name}"),
-        "label_store": str(Path(store.path).resolve()),
-        "fasta": str(store.fasta_path), "fasta_sha256": store.fasta_sha256,
-        "command": " ".join(shlex.quote(a) for a in ["mfd", *sys.argv[1:]]) if sys.argv else "",
+        "trained_on": _trained_on(store),
+        "label_store": _shown(store.path),
+        "fasta": _shown(store.fasta_path), "fasta_sha256": store.fasta_sha256,
+        "command": command or " ".join(shlex.quote(a) for a in ["mfd", *sys.argv[1:]]),
         "config": str(config.source), "mfd_version": __version__,
         "lambda_indep": config.training.lambda_indep, "seed": config.training.seed,
     }
@@ -175,8 +195,10 @@ def _trainer(config: TrainConfig, store: LabelStore, progress: bool) -> pl.Train
         default_root_dir=out, deterministic=False)
 
 
-def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
-    """Train MFD as configured; returns the path of the written model file (``OUTPUT/model.pt``)."""
+def train(config: TrainConfig, *, resume: bool = False, progress: bool = True, command: str | None = None) -> Path:
+    """Train MFD as configured; returns the path of the written model file (``OUTPUT/model.pt``).
+
+    ``command`` is the command line recorded as provenance (default: this process's arguments)."""
     store = LabelStore.open(config.data.store)
     genome = Genome(config.data.fasta or store.fasta_path)
     store.check_fasta(genome)
@@ -195,7 +217,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True) -
     _quiet_lightning()
     torch.set_num_threads(training_threads(config.training))
     pl.seed_everything(config.training.seed, workers=True, verbose=False)
-    spec = build_spec(config, store)
+    spec = build_spec(config, store, command)
     module = MFDLightningModule(spec, asdict(config.training))
     if config.training.init_bias_from_data and not resume:
         with torch.no_grad():

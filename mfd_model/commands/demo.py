@@ -92,11 +92,18 @@ def run(args: argparse.Namespace) -> int:
         "-m", str(out / "kipoi" / "MFD" / "pytorch"), "--rc", "--no-progress"])
     _step("7. score the simulated variants (kipoi-veff scores + biological / technical effects)", [
         "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(out / "variants.tsv"),
-        "-m", str(model), "--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")])
+        "-m", str(model), "--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv"),
+        "-q"])
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
-                "--variant-scores", str(out / "variants.tsv")]
+                "--variant-scores", str(out / "variants.tsv"),
+                "--score-map", "combined=diff,biological=biological,technical=technical"]
     if not args.skip_comparisons:
-        evaluate += ["--baseline-model", str(out / "run_baseline" / "model.pt")]
+        baseline = out / "run_baseline" / "model.pt"
+        _step("7b. score them with the baseline model (Table 2's baseline row)", [
+            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"),
+            str(out / "variants_baseline.tsv"), "-m", str(baseline), "-s", "diff", "-q"])
+        evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(out / "variants_baseline.tsv"),
+                     "--baseline-score", "diff"]
     _step("8. evaluate: performance, enhancer classification, variant enrichment, diagnostics", evaluate)
     _compare_with_default(model)
     print(f"\nAll demo outputs are in {out}/ (see the README, 'What make demo does').")

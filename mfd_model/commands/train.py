@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = load_train_config(args.config, parse_overrides(args.set))
-    model_path = train(config, resume=args.resume, progress=not args.quiet)
+    model_path = train(config, resume=args.resume, progress=not args.quiet,
+                       command=getattr(args, "command_line", None))
     print(f"trained model written to {model_path}")
     print(f"logs, checkpoints and plots in {config.output}")
     return 0
