@@ -34,10 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_path(given: str | None) -> Path:
+    import os
     if given:
         return Path(given)
     from importlib.resources import files
-    return Path(str(files("mfd_model.train") / "configs" / "demo.yaml"))
+    packaged = Path(str(files("mfd_model.train") / "configs" / "demo.yaml"))
+    relative = Path(os.path.relpath(packaged))
+    return relative if not str(relative).startswith("..") else packaged
 
 
 def _step(title: str, argv: list[str], done: bool = False) -> None:
