@@ -234,7 +234,8 @@ def test_root_model_is_consistent():
         with torch.no_grad():
             preds = model(torch.from_numpy(handle["inputs"][:])).numpy()
         np.testing.assert_allclose(preds, handle["preds"][:], atol=1e-6, rtol=0)
-    torch.testing.assert_close(load_model(REPO)(torch.zeros(1, 4, 1152)), model(torch.zeros(1, 4, 1152)))
+    zeros = torch.zeros(1, 4, model.config.seq_len)
+    torch.testing.assert_close(load_model(REPO)(zeros), model(zeros))
 
 
 def _tree(folder: Path) -> dict[str, bytes]:

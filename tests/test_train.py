@@ -241,7 +241,11 @@ def test_two_cpu_processes_with_ddp(tiny_store, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["demo", "real_hg19", "encode"])
-def test_shipped_configs_are_valid(name):
+def test_shipped_configs_are_valid(name, tmp_path, monkeypatch):
+    if name == "demo":   # its schema is written by `mfd simulate build/demo/sim` (relative to the working dir)
+        from mfd_model.train.simulate import SimulationParams, simulate
+        monkeypatch.chdir(tmp_path)
+        simulate(Path("build/demo/sim"), SimulationParams())
     config = load_train_config(Path(__file__).resolve().parents[1] / "train" / "configs" / f"{name}.yaml")
     assert config.model.bin_size == 128 and config.data.store
     if name == "encode":   # the paper's settings

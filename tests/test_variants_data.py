@@ -114,6 +114,20 @@ def test_kipoi_dataloader_yields_what_the_scorer_scores(toy_paths, tmp_path, mon
     assert len(read_tsv(tmp_path / "own.tsv")) == 222
 
 
+def test_root_dataloader_defaults_to_the_root_models_window(tmp_path, monkeypatch):
+    """Without seq_len, the folder's VCF dataloader cuts windows the folder's model.yaml accepts."""
+    import kipoi
+    import yaml
+    vcf = requires_shared_data("hg19_chr20", "test_nist.b37_chr20_100kbp_at_10mb.vcf.gz")
+    fasta = requires_shared_data("hg19_chr20", "ucsc.hg19.chr20.unittest.fasta.gz")
+    monkeypatch.chdir(tmp_path)
+    shape = yaml.safe_load((REPO / "model.yaml").read_text())["schema"]["inputs"]["shape"]
+    expected = tuple(int(n) for n in shape.strip("()").split(","))
+    batch = next(kipoi.get_dataloader_factory(str(REPO), source="dir")(
+        vcf_file=str(vcf), fasta_file=str(fasta)).batch_iter(batch_size=2))
+    assert batch["inputs"]["ref"].shape[1:] == batch["inputs"]["alt"].shape[1:] == expected
+
+
 def test_lightning_devices_path_gives_identical_outputs(toy_paths, tmp_path):
     pytest.importorskip("lightning")
     vcf = requires_shared_data("hg19_chr20", "test_nist.b37_chr20_100kbp_at_10mb.vcf.gz")

@@ -130,7 +130,7 @@ def build_spec(config: TrainConfig, store: LabelStore, command: str | None = Non
         "label_store": _shown(store.path),
         "fasta": _shown(store.fasta_path), "fasta_sha256": store.fasta_sha256,
         "command": command or " ".join(shlex.quote(a) for a in ["mfd", *sys.argv[1:]]),
-        "config": str(config.source), "mfd_version": __version__,
+        "config": _shown(config.source), "mfd_version": __version__,
         "lambda_indep": config.training.lambda_indep, "seed": config.training.seed,
     }
     return {"config": config.model.to_dict(), "experiment_names": list(store.experiment_names),

@@ -174,7 +174,7 @@ technical:
 # ============================================================================ parameters
 @dataclass(frozen=True)
 class SimulationParams:
-    """Every knob of the simulation; the defaults make the demo data set (~2 Mb, 60 experiments).
+    """Every knob of the simulation; the defaults make the demo data set (~2 Mb, 96 experiments).
 
     Attributes:
         seed: seed of all random streams.

@@ -5,7 +5,7 @@ Every step is the ``mfd`` command a user would type (run in this process), with 
 
     1. mfd simulate               OUT/sim                 ENCODE-like data with known biology and biases
     2. mfd prepare                OUT/labels              sparse label store, chr4 held out
-    3. mfd train (lambda 0.01)    OUT/run                 the default model
+    3. mfd train (lambda 0.003)   OUT/run                 the default model
        mfd train (lambda 0)       OUT/run_lambda0         reference without the independence penalty
        mfd train (baseline)       OUT/run_baseline        no metadata, no penalty
     4. mfd check-disentanglement  OUT/disentanglement     probes vs planted truth, PASS / FAIL lines

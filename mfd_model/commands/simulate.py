@@ -1,6 +1,6 @@
 """``mfd simulate``: write an ENCODE-like synthetic data set with known structure.
 
-    mfd simulate build/sim                                   # the demo set: 2 Mb, 4 chromosomes, 60 experiments
+    mfd simulate build/sim                                   # the demo set: 2 Mb, 4 chromosomes, 96 experiments
     mfd simulate build/big --genome-size 1e8 --n-experiments 2000 --workers 2
     mfd simulate build/sim --set gc_strength=0 --set years=[2016,2020]   # any SimulationParams field
 
