@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -33,7 +34,7 @@ from mfd_model.config import ModelConfig  # noqa: E402
 from mfd_model.train.labels import LabelStore  # noqa: E402
 from mfd_model.train.module import MFDLightningModule  # noqa: E402
 from mfd_model.train.prepare import PrepareParams, prepare_labels  # noqa: E402
-from mfd_model.train.run import WindowDataModule, build_spec  # noqa: E402
+from mfd_model.train.run import WindowDataModule, build_spec, training_threads  # noqa: E402
 from mfd_model.train.simulate import SimulationParams, simulate  # noqa: E402
 
 
@@ -71,8 +72,8 @@ def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int
                        accelerator=accelerator, lambda_indep=0.01, limit_train_batches=steps + 5,
                        limit_val_batches=0)
     config = TrainConfig(DataParams(store=str(store_path)), MetadataSchema.from_yaml(sim / "schema.yaml"),
-                         ModelConfig(channels=channels, latent_dim=max(64, 2 * channels)), training,
-                         Path("/tmp/unused"))
+                         ModelConfig(channels=channels), training, Path("/tmp/unused"))
+    torch.set_num_threads(training_threads(training))   # as mfd train does
     module = MFDLightningModule(build_spec(config, store), training.__dict__)
     timer = StepTimer()
     trainer = pl.Trainer(max_epochs=1, limit_train_batches=steps + 5, limit_val_batches=0, logger=False,
@@ -81,7 +82,7 @@ def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int
     trainer.fit(module, datamodule=WindowDataModule(store, Genome(store.fasta_path), config))
     wait, compute = sum(timer.wait), sum(timer.compute)
     return {"channels": channels, "workers": workers, "batch": batch, "accelerator": accelerator,
-            "steps": len(timer.compute), "seq_per_s": batch * len(timer.compute) / (wait + compute),
+            "threads": torch.get_num_threads(), "steps": len(timer.compute), "seq_per_s": batch * len(timer.compute) / (wait + compute),
             "data_wait_share": wait / (wait + compute)}
 
 
@@ -97,12 +98,12 @@ def main() -> None:
     accelerators = ["cpu"] + (["gpu"] if torch.cuda.is_available() else [])
     results = [measure(sim, store, c, w, args.steps, args.batch, a)
                for a in accelerators for c in args.channels for w in args.workers]
-    print(f"# {date.today()} {platform.node()} {torch.get_num_threads()} torch threads, "
-          f"{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}")
-    print("| accelerator | channels | workers | batch | steps | sequences/s | data-wait share |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"# {date.today()} {platform.node()} {platform.processor() or platform.machine()}, "
+          f"{len(os.sched_getaffinity(0))} cores, {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}")
+    print("| accelerator | channels | workers | torch threads | batch | steps | sequences/s | data-wait share |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['accelerator']} | {r['channels']} | {r['workers']} | {r['batch']} | {r['steps']} | "
+        print(f"| {r['accelerator']} | {r['channels']} | {r['workers']} | {r['threads']} | {r['batch']} | {r['steps']} | "
               f"{r['seq_per_s']:.0f} | {100 * r['data_wait_share']:.1f} % |")
     (args.root / "results.json").write_text(json.dumps(results, indent=2))
 

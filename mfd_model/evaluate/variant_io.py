@@ -181,11 +181,8 @@ def read_vcf_labels(path: str | Path, *, field_name: str = "SIM", true_values: S
             else:
                 value = "absent"
             counts[value] = counts.get(value, 0) + 1
-            if value in true_set:
-                label = True
-            elif value in control_set:
-                label = False
-            else:
+            label = _label_of(value, true_set, control_set)
+            if label is None:
                 excluded += 1
                 continue
             try:
@@ -197,6 +194,15 @@ def read_vcf_labels(path: str | Path, *, field_name: str = "SIM", true_values: S
     if not seen_header and not labels:
         raise MFDError("not a VCF (no #CHROM header and no records)", path=path, fix="check the file")
     return VariantLabels(labels, excluded, str(path), counts)
+
+
+def _label_of(value: str, true_set: set[str], control_set: set[str]) -> bool | None:
+    """True (causal), False (control) or None (neither: the record is excluded and counted)."""
+    if value in true_set:
+        return True
+    if value in control_set:
+        return False
+    return None
 
 
 def read_tsv_labels(path: str | Path, *, true_values: Sequence[str] = (), control_values: Sequence[str] = ()
@@ -227,12 +233,8 @@ def read_tsv_labels(path: str | Path, *, true_values: Sequence[str] = (), contro
     labels: dict[str, bool] = {}
     excluded = 0
     for row, record in enumerate(frame.itertuples(index=False), start=2):
-        value = str(record.label).strip().lower()
-        if value in true_set:
-            label = True
-        elif value in control_set:
-            label = False
-        else:
+        label = _label_of(str(record.label).strip().lower(), true_set, control_set)
+        if label is None:
             excluded += 1
             continue
         if by_id:
