@@ -1,6 +1,6 @@
 """Training throughput and the share of step time spent waiting for data.
 
-    .venv/bin/python benchmarks/bench_training.py [--steps 60] [--workers 0 2] [--channels 32 120]
+    .venv/bin/python benchmarks/bench_training.py [--steps 60] [--workers 0 2] [--channels 32 120] [--threads 0]
 
 Builds a simulated data set (``mfd simulate``, demo size) and its label store under
 build/bench_training/, then trains MFD with the real ``mfd train`` pieces (WindowDataModule,
@@ -66,10 +66,10 @@ def dataset(root: Path) -> tuple[Path, Path]:
 
 
 def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int, batch: int,
-            accelerator: str) -> dict:
+            accelerator: str, threads: int = 0) -> dict:
     store = LabelStore.open(store_path)
     training = replace(TrainingParams(), batch_size=batch, num_workers=workers, max_epochs=1,
-                       accelerator=accelerator, lambda_indep=0.01, limit_train_batches=steps + 5,
+                       accelerator=accelerator, threads=threads, lambda_indep=0.01, limit_train_batches=steps + 5,
                        limit_val_batches=0)
     config = TrainConfig(DataParams(store=str(store_path)), MetadataSchema.from_yaml(sim / "schema.yaml"),
                          ModelConfig(channels=channels), training, Path("/tmp/unused"))
@@ -92,12 +92,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2])
     parser.add_argument("--channels", type=int, nargs="+", default=[32, 120])
+    parser.add_argument("--threads", type=int, nargs="+", default=[0],
+                        help="torch threads per process; 0 = as mfd train sizes them (cores minus workers)")
     parser.add_argument("--root", type=Path, default=ROOT / "build" / "bench_training")
     args = parser.parse_args()
     sim, store = dataset(args.root)
     accelerators = ["cpu"] + (["gpu"] if torch.cuda.is_available() else [])
-    results = [measure(sim, store, c, w, args.steps, args.batch, a)
-               for a in accelerators for c in args.channels for w in args.workers]
+    results = [measure(sim, store, c, w, args.steps, args.batch, a, t)
+               for a in accelerators for c in args.channels for w in args.workers for t in args.threads]
     print(f"# {date.today()} {platform.node()} {platform.processor() or platform.machine()}, "
           f"{len(os.sched_getaffinity(0))} cores, {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}")
     print("| accelerator | channels | workers | torch threads | batch | steps | sequences/s | data-wait share |")
