@@ -37,6 +37,10 @@ import pandas as pd
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from mfd_model.allocator import MMAP_THRESHOLD_MAX, TRIM_THRESHOLD, keep_freed_memory  # noqa: E402
+
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD_MAX), "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
 FASTA = REPO.parent / "shared" / "data" / "hg38_chr1_1mb" / "hg38_1m.fa.gz"
 
 
@@ -113,6 +117,7 @@ def main() -> None:
     if not FASTA.exists():
         sys.exit(f"needs {FASTA}")
     torch.set_num_threads(args.threads)
+    keep_freed_memory()   # as the mfd command line does: the in-process figures below see what mfd predict sees
     import tensorflow as tf  # configured before anything (the export) initialises it
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -153,14 +158,17 @@ def main() -> None:
     lines.append(f"mfd predict (batch 64): {n / t_mfd:,.0f} intervals/s wall; output spread (std) {ours.std():.3f}")
     if not args.skip_kipoi:
         dl_args = json.dumps({"intervals_file": str(bed), "fasta_file": str(FASTA)})
-        for batch in (32, 64):
+        # kipoi with its defaults, with mfd's batch size, and with the allocator setting that the
+        # mfd command line makes (mfd_model.allocator), given to kipoi through the environment
+        for batch, extra, label in ((32, {}, ""), (64, {}, ""), (32, MALLOC_ENV, ", MALLOC_* thresholds set")):
             kipoi_tsv = work / f"kipoi{batch}.tsv"
             t_kipoi = timed([str(bin_dir / "kipoi"), "predict", "MFD/pytorch", "--source", "bench",
-                             "--dataloader_args", dl_args, "--batch_size", str(batch), "-o", str(kipoi_tsv)], env)
+                             "--dataloader_args", dl_args, "--batch_size", str(batch), "-o", str(kipoi_tsv)],
+                            {**env, **extra})
             theirs = pd.read_csv(kipoi_tsv, sep="\t").filter(like="preds/")
             theirs = theirs[sorted(theirs.columns, key=lambda c: int(c.split("/")[1]))].to_numpy()  # kipoi sorts
             # its TSV columns as text: preds/0, preds/1, preds/10, ...
-            lines.append(f"kipoi predict (batch {batch}): {n / t_kipoi:,.0f} intervals/s wall; mfd predict is "
+            lines.append(f"kipoi predict (batch {batch}{label}): {n / t_kipoi:,.0f} intervals/s wall; mfd predict is "
                          f"{t_kipoi / t_mfd:.2f}x faster; max |diff| of the outputs {np.abs(ours - theirs).max():.1e}")
 
     # 2. pipeline vs raw forward (in process, after warm-up)

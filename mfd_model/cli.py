@@ -47,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from .allocator import keep_freed_memory
     from .errors import MFDError
+    keep_freed_memory()   # batch loops reuse freed tensor memory instead of faulting it in again
     try:
         return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
     except MFDError as err:
