@@ -15,6 +15,7 @@ import torch
 from mfd_model.config import ModelConfig
 from mfd_model.encoding import ALPHABET
 from mfd_model.model import MFDModel
+from variant_helpers import write_fasta  # noqa: F401  (re-exported: one FASTA writer for all tests)
 
 MOTIF = "TGACTCAG"          # AP-1-like, 8 bp
 OTHER_MOTIF = "CCGCGGAA"    # shares no 2-mer pattern position with MOTIF
@@ -103,13 +104,6 @@ def plant(X: np.ndarray, motif: str, start: int) -> np.ndarray:
     return X
 
 
-def write_fasta(path: Path, contigs: dict[str, str], width: int = 60) -> Path:
-    with open(path, "w") as handle:
-        for name, seq in contigs.items():
-            handle.write(f">{name}\n")
-            for i in range(0, len(seq), width):
-                handle.write(seq[i:i + width] + "\n")
-    return path
 
 
 def random_dna(length: int, seed: int = 0) -> str:
