@@ -7,7 +7,6 @@ identity BatchNorm, zero residual branches), and the embedding copies channel 0 
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
