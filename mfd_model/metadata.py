@@ -9,6 +9,11 @@ assigns its columns to the **biological** or the **technical** group, each eithe
 * ``interact`` — transformed by a per-column intermediate (``embed``, ``linear``,
   ``rescale``, ``rescale_indep``, ``identity``) and mixed by the group's MLP.
 
+A column may be both ``direct`` and ``interact`` in one group (as in the original code, whose
+sample configuration lists the assay under both): its direct units name its values and the MLP
+can still combine it with the group's other columns (a target x tissue effect is otherwise
+unrepresentable). A column in both groups is an error.
+
 Column types: ``categorical`` (multi-hot; several values separated by ``,``), ``numeric``
 (z-scored scalar) and ``year`` (multi-hot over years; ``2011`` or ``2011-05-03``).
 Missing values: numeric -> the column median; categorical and year -> the level
@@ -20,10 +25,11 @@ Example schema::
     id_column: experiment
     biological:
       direct:   [{column: target}]
-      interact: [{column: biosample, intermediate: embed, dim: 8}, {column: age, type: numeric}]
+      interact: [{column: target}, {column: biosample, intermediate: embed, dim: 8},
+                 {column: age, type: numeric}]
     technical:
       direct:   [{column: assay}]
-      interact: [{column: lab}, {column: release_year, type: year}]
+      interact: [{column: assay}, {column: lab}, {column: release_year, type: year}]
 """
 from __future__ import annotations
 
@@ -148,7 +154,7 @@ class MetadataSchema:
             raise fail(("separator",), f"separator must be a non-empty string, got {separator!r}")
 
         groups: dict[str, GroupSpec] = {}
-        seen: dict[str, tuple] = {}
+        seen: dict[str, list[tuple[str, str, ColumnSpec]]] = {}
         for group in GROUPS:
             raw = data.get(group)
             if raw is None:
@@ -168,10 +174,9 @@ class MetadataSchema:
                     spec = _parse_column(item, (group, role, i), role, fail, doc)
                     if spec.column == data["id_column"]:
                         raise fail((group, role, i), f"column {spec.column!r} is the id_column and cannot be metadata")
-                    if spec.column in seen:
-                        raise fail((group, role, i), f"column {spec.column!r} is listed twice",
-                                   "list each column once, in one group")
-                    seen[spec.column] = (group, role, i)
+                    for earlier in seen.get(spec.column, []):
+                        _check_placement(spec, (group, role, i), earlier, fail)
+                    seen.setdefault(spec.column, []).append((group, role, spec))
                     specs.append(spec)
                 roles[role] = tuple(specs)
             if not roles["direct"] and not roles["interact"]:
@@ -185,6 +190,29 @@ class MetadataSchema:
             "separator": self.separator,
             **{g: {r: [c.to_dict() for c in getattr(self.group(g), r)] for r in ROLES} for g in GROUPS},
         }
+
+
+def _check_placement(spec: ColumnSpec, key_path: tuple, earlier: tuple[str, str, ColumnSpec], fail) -> None:
+    """A column may be ``direct`` *and* ``interact`` within one group, as in the original code
+    (its sample configuration lists the assay under both in the technical group): the direct
+    units name the value, and the interaction MLP can still combine it with the other columns
+    (target x tissue). It may not appear in both groups (one group's information would leak into
+    the other's subspace), nor twice in one role, nor with two different types."""
+    if earlier is None:
+        return
+    group, role = key_path[0], key_path[1]
+    other_group, other_role, other = earlier
+    if other_group != group:
+        raise fail(key_path, f"column {spec.column!r} is in both the {other_group} and the {group} group: "
+                             f"it would carry one group's information into the other's subspace",
+                   "list each column in one group only")
+    if other_role == role:
+        raise fail(key_path, f"column {spec.column!r} is listed twice in {group}.{role}",
+                   f"list it once in {group}.{role}")
+    if other.type != spec.type:
+        raise fail(key_path + ("type",), f"column {spec.column!r} is {other.type} in {group}.{other_role} "
+                                         f"but {spec.type} in {group}.{role}",
+                   "give both entries the same type (one column has one encoding)")
 
 
 def _parse_column(item: Any, key_path: tuple, role: str, fail, doc: LocatedYaml) -> ColumnSpec:
@@ -477,8 +505,11 @@ class MetadataEncoder:
     def fit(cls, table: MetadataTable, schema: MetadataSchema) -> "MetadataEncoder":
         table.require_columns(schema)
         table.experiment_names(schema)
-        columns = {spec.column: ColumnEncoding.fit(spec, list(table.frame[spec.column]), schema.separator, table.path)
-                   for spec in schema.columns}
+        columns: dict[str, ColumnEncoding] = {}
+        for spec in schema.columns:  # a column that is direct and interact is encoded once
+            if spec.column not in columns:
+                columns[spec.column] = ColumnEncoding.fit(spec, list(table.frame[spec.column]), schema.separator,
+                                                          table.path)
         return cls(schema, columns)
 
     def transform(self, table: MetadataTable) -> EncodedMetadata:

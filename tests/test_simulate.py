@@ -36,10 +36,16 @@ def revcomp(text: str) -> str:
     return text.translate(COMPLEMENT)[::-1]
 
 
+@pytest.fixture(scope="module", params=["jaspar", "alternative"])
+def motif_set(request) -> str:
+    """Every test of the simulated files runs on both TF catalogues."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sim") / "data"
-    simulate(out, SimulationParams(**TINY))
+def data(tmp_path_factory, motif_set) -> Path:
+    out = tmp_path_factory.mktemp(f"sim-{motif_set}") / "data"
+    simulate(out, SimulationParams(**TINY, motif_set=motif_set))
     return out
 
 
@@ -87,7 +93,7 @@ def labels(data, bins, experiments) -> np.ndarray:
 
 
 # ============================================================================ files parse
-def test_layout_and_genome_parse(data, fasta):
+def test_layout_and_genome_parse(data, fasta, motif_set):
     for name in ("genome.fa", "genome.fa.fai", "metadata.tsv", "schema.yaml", "variants.vcf.gz",
                  "variants.vcf.gz.tbi", "README.txt", "truth/bins.tsv.gz", "truth/experiments.tsv",
                  "truth/motifs.meme", "truth/motif_sites.bed", "truth/params.json"):
@@ -106,7 +112,10 @@ def test_layout_and_genome_parse(data, fasta):
     for record in (data / "genome.fa").read_text().split(">")[1:]:
         lines = record.splitlines()[1:]
         assert all(len(line) == 60 for line in lines[:-1]) and 0 < len(lines[-1]) <= 60
-    assert json.loads((data / "truth" / "params.json").read_text())["genome_size"] == 400_000
+    saved = json.loads((data / "truth" / "params.json").read_text())
+    assert saved["genome_size"] == 400_000
+    assert saved.get("motif_set") == (None if motif_set == "jaspar" else motif_set)    # the default: not written
+    assert SimulationParams.from_dict(saved) == SimulationParams(**TINY, motif_set=motif_set)
 
 
 def test_peaks_are_valid_narrowpeak(data, experiments, fasta):
@@ -133,8 +142,8 @@ def test_metadata_and_schema_load(data, experiments):
     assert set(encoded.biological.direct_names) == {f"target:{t}" for t in frame["target"]}
     assert set(encoded.technical.direct_names) == {f"assay:{a}" for a in frame["assay"]}
     schema = encoder.schema
-    assert [c.column for c in schema.biological.interact] == ["tissue", "life_stage"]
-    assert [(c.column, c.type) for c in schema.technical.interact] == [("lab", "categorical"),
+    assert [c.column for c in schema.biological.interact] == ["target", "tissue", "life_stage"]
+    assert [(c.column, c.type) for c in schema.technical.interact] == [("assay", "categorical"), ("lab", "categorical"),
                                                                       ("release_year", "year")]
     # assays are consistent with targets
     for target, assay in zip(frame["target"], frame["assay"]):
@@ -185,11 +194,17 @@ def test_bin_truth_matches_brute_force_recount(data, bins, fasta):
     assert 0.03 < bins["gc_rich"].mean() < 0.3 and 0.3 < bins["gc"][bins["n_fraction"] == 0].mean() < 0.5
 
 
-def test_motif_sites_match_their_pwms_and_the_bin_counts(data, bins, fasta):
+def test_motif_sites_match_their_pwms_and_the_bin_counts(data, bins, fasta, motif_set):
     sites = pd.read_csv(data / "truth" / "motif_sites.bed", sep="\t", header=None,
                         names=["chrom", "start", "end", "tf", "score", "strand"])
     pwms = _read_meme(data / "truth" / "motifs.meme")
-    assert set(pwms) == {tf.name for tf in sim.TFS} and set(sites["tf"]) == set(pwms)
+    tfs = sim.MOTIF_SETS[motif_set].tfs                     # the selected catalogue's own TFs, in order
+    assert list(pwms) == [tf.name for tf in tfs] and set(sites["tf"]) == set(pwms)
+    for tf in tfs:                   # the PWMs are those of the consensus: strong letters are the core
+        np.testing.assert_allclose(pwms[tf.name], tf.pwm(), atol=1e-6)
+        core = [j for j, letter in enumerate(tf.consensus) if letter in "ACGT"]
+        assert list(np.flatnonzero(pwms[tf.name].max(axis=1) >= 0.8)) == core
+        assert [int(pwms[tf.name][j].argmax()) for j in core] == ["ACGT".index(tf.consensus[j]) for j in core]
     clean = sum(text.count("A") + text.count("C") + text.count("G") + text.count("T") for text in fasta.values())
     assert len(sites) == pytest.approx(clean * SimulationParams().motifs_per_kb / 1000, rel=0.02)
     log_odds = {tf: np.log2(m / 0.25) for tf, m in pwms.items()}
@@ -213,8 +228,9 @@ def test_motif_sites_match_their_pwms_and_the_bin_counts(data, bins, fasta):
     assert np.mean(planted_scores) > 15 and np.mean(random_scores) < -10
     # motif_<TF> counts instances by centre bin; no two instances overlap
     row_of = {(c, s): i for i, (c, s) in enumerate(zip(bins["chrom"], bins["start"]))}
-    counts = np.zeros((len(bins), len(sim.TFS)), dtype=int)
-    names = [tf.name for tf in sim.TFS]
+    counts = np.zeros((len(bins), len(tfs)), dtype=int)
+    names = [tf.name for tf in tfs]
+    assert [c for c in bins.columns if c.startswith("motif_")] == [f"motif_{n}" for n in names]
     for site in sites.itertuples():
         counts[row_of[(site.chrom, (site.start + site.end) // 2 // 128 * 128)], names.index(site.tf)] += 1
     np.testing.assert_array_equal(bins[[f"motif_{n}" for n in names]].to_numpy(), counts)
@@ -287,17 +303,20 @@ def test_biases_act_on_technical_metadata_only(bins, experiments, labels):
     assert _rate(labels, background, newest) > 3 * _rate(labels, background, oldest)
 
 
-def test_biology_depends_on_target_and_tissue(data, bins, experiments, labels):
+def test_biology_depends_on_target_and_tissue(data, bins, experiments, labels, motif_set):
     tissues = pd.read_csv(data / "truth" / "tissues.tsv", sep="\t")
     active = {t: a.split(",") for t, a in zip(tissues["tissue"], tissues["active_tfs"])}
-    assert all("CTCF" in tfs for tfs in active.values())
+    insulator = {"jaspar": "CTCF", "alternative": "ZNF143"}[motif_set]
+    assert set.intersection(*map(set, active.values())) == {insulator}              # active in every tissue
+    assert all(e.split(",") == [tf for tf in active[t] if tf != insulator]
+               for t, e in zip(tissues["tissue"], tissues["enhancer_tfs"]))
     assert len({tuple(sorted(tfs)) for tfs in active.values()}) == len(active)     # tissues differ
     checked = set()
     for e, row in experiments.iterrows():
         if row.target == "Accessible DNA":
             relevant = active[row.tissue]
         elif row.target == "H3K27ac":
-            relevant = [tf for tf in active[row.tissue] if tf != "CTCF"]
+            relevant = [tf for tf in active[row.tissue] if tf != insulator]
         else:
             relevant = [row.target] if row.target in active[row.tissue] else []
         assert sorted(row.relevant_tfs.split(",") if row.relevant_tfs else []) == sorted(relevant)
@@ -426,6 +445,11 @@ def test_failure_leaves_nothing_and_outdir_is_protected(tmp_path, monkeypatch):
     (dict(years=()), "years"),
     (dict(motifs_per_kb=-1.0), "motifs_per_kb"),
     (dict(seed=1.5), "seed"),
+    (dict(motif_set="x"), "unknown motif set 'x' .*use one of jaspar, alternative"),
+    (dict(motif_set=None), "unknown motif set None"),
+    (dict(motif_set="alternative",     # the k-mer check uses the selected catalogue (GAGGAA is fine for jaspar)
+          assay_kmers=(("DNase-seq", "GAGGAA", 1.0), ("ATAC-seq", "GCCGA", 1.0), ("ChIP-seq", "TATCGA", 0.3))),
+     "occurs in the SPI1 consensus"),
 ])
 def test_bad_parameters_are_one_clear_error(values, message):
     with pytest.raises(MFDError, match=message) as info:
@@ -454,9 +478,97 @@ def test_command_line(tmp_path, capsys):
 def test_command_line_help_states_the_true_defaults():
     from mfd_model.commands.simulate import OPTIONS
     defaults = SimulationParams()
-    for flag, (field, _, help_text) in OPTIONS.items():
+    for flag, (field, kind, help_text) in OPTIONS.items():
         shown = re.search(r"\(default ([^)]+)\)", help_text).group(1)
-        assert float(shown) == getattr(defaults, field), flag
+        assert (shown if kind == "str" else float(shown)) == getattr(defaults, field), flag
+
+
+# ============================================================================ motif sets
+SMALL = dict(genome_size=60_000, n_chromosomes=2, n_experiments=8, n_motif_variants=5, n_bias_variants=5,
+             n_control_variants=5)
+
+
+def _digest(folder: Path) -> str:
+    """sha256 over the files the motif set shapes (gzip members decompressed: zlib builds may differ)."""
+    import hashlib
+    names = ["genome.fa", "metadata.tsv", "README.txt", "truth/params.json", "truth/bins.tsv.gz",
+             "truth/experiments.tsv", "truth/tissues.tsv", "truth/motifs.meme", "truth/motif_sites.bed",
+             "variants.vcf.gz"]
+    names += sorted(str(p.relative_to(folder)) for p in folder.glob("truth/*.bed") if p.name != "motif_sites.bed")
+    names += sorted(str(p.relative_to(folder)) for p in folder.glob("peaks/*"))
+    digest = hashlib.sha256()
+    for name in names:
+        raw = (folder / name).read_bytes()
+        digest.update(name.encode())
+        digest.update(gzip.decompress(raw) if name.endswith(".gz") else raw)
+    return digest.hexdigest()
+
+
+def test_default_motif_set_output_is_unchanged(tmp_path):
+    """The jaspar set is the default and its files are those of the simulator before motif_set existed
+    (the demo's default model is reproduced bit for bit from them). The digest was computed with that
+    simulator; change it only with a deliberate change of the default data set."""
+    simulate(tmp_path / "default", SimulationParams(**SMALL))
+    simulate(tmp_path / "jaspar", SimulationParams(**SMALL, motif_set="jaspar"))
+    assert _digest(tmp_path / "default") == "ff0420191204ca8ed50fe0d57ff61564828515f2126341608f1fa46a13916214"
+    files = sorted(p.relative_to(tmp_path / "default") for p in (tmp_path / "default").rglob("*") if p.is_file())
+    for name in files:
+        assert (tmp_path / "default" / name).read_bytes() == (tmp_path / "jaspar" / name).read_bytes(), name
+    assert "motif_set" not in json.loads((tmp_path / "default" / "truth" / "params.json").read_text())
+    assert SimulationParams().catalogue is sim.MOTIF_SETS["jaspar"]
+    assert (sim.MOTIF_SETS["jaspar"].tfs, sim.MOTIF_SETS["jaspar"].tissues, sim.MOTIF_SETS["jaspar"].ubiquitous) \
+        == (sim.TFS, sim.TISSUES, sim.UBIQUITOUS_TF)
+
+
+def _expansions(consensus: str) -> list[str]:
+    import itertools
+    iupac = {"A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT",
+             "M": "AC", "N": "ACGT"}
+    return ["".join(p) for p in itertools.product(*(iupac[letter] for letter in consensus.upper()))]
+
+
+def test_alternative_motif_set_is_another_catalogue():
+    jaspar, alternative = sim.MOTIF_SETS["jaspar"], sim.MOTIF_SETS["alternative"]
+    names = [tf.name for tf in alternative.tfs]
+    assert not set(names) & {tf.name for tf in jaspar.tfs} and len(set(names)) == len(names) == 6
+    assert {tf.consensus.upper() for tf in alternative.tfs}.isdisjoint(tf.consensus.upper() for tf in jaspar.tfs)
+    kmers = [k for _, kmer, _ in SimulationParams().assay_kmers for k in (kmer, revcomp(kmer))]
+    for tf in alternative.tfs:
+        assert 10 <= tf.width <= 19 and re.fullmatch("[ACGTacgtRYSWKMN]+", tf.consensus), tf.name
+        assert "JASPAR" in tf.modelled_on and sum(c in "ACGT" for c in tf.consensus) >= 10, tf.name
+        strong_gc = [c in "GC" for c in tf.consensus if c in "ACGT"]
+        assert np.mean(strong_gc) < 0.6, tf.name                  # not mostly G/C (the lab bias is on GC-rich bins)
+        assert not any(k in s for s in _expansions(tf.consensus) for k in kmers), tf.name   # no assay bias k-mer
+    # same tissues and life stages; the insulator everywhere, every other TF active in some tissues only
+    assert {t: s for t, (s, _) in alternative.tissues.items()} == {t: s for t, (s, _) in jaspar.tissues.items()}
+    active = [set(a) for _, a in alternative.tissues.values()]
+    assert set.intersection(*active) == {alternative.ubiquitous} == {"ZNF143"}
+    assert all(0 < sum(tf in a for a in active) < len(active) for tf in names if tf != alternative.ubiquitous)
+    assert len({frozenset(a) for a in active}) == len(active)
+    assert alternative.relevant_tfs("H3K27ac", "liver") == ("HNF1A", "CEBPB", "SPI1")
+    assert alternative.relevant_tfs("SPI1", "HepG2") == () and alternative.relevant_tfs("SPI1", "liver") == ("SPI1",)
+
+
+def test_motif_set_on_the_command_line(tmp_path, capsys):
+    small = ["--genome-size", "6e4", "--n-chromosomes", "2", "--n-experiments", "4", "--quiet"]
+    assert main(["simulate", str(tmp_path / "flag"), *small, "--motif-set", "alternative"]) == 0
+    assert main(["simulate", str(tmp_path / "set"), *small, "--set", "motif_set=alternative"]) == 0
+    capsys.readouterr()
+    files = sorted(p.relative_to(tmp_path / "flag") for p in (tmp_path / "flag").rglob("*") if p.is_file())
+    for name in files:
+        assert (tmp_path / "flag" / name).read_bytes() == (tmp_path / "set" / name).read_bytes(), name
+    assert json.loads((tmp_path / "flag" / "truth" / "params.json").read_text())["motif_set"] == "alternative"
+    with gzip.open(tmp_path / "flag" / "truth" / "bins.tsv.gz", "rt") as handle:
+        header = handle.readline().split()
+    assert [c for c in header if c.startswith("motif_")] == [f"motif_{tf.name}"
+                                                             for tf in sim.MOTIF_SETS["alternative"].tfs]
+    readme = (tmp_path / "flag" / "README.txt").read_text()
+    assert "ZNF143 excluded: insulator" in readme and "CTCF" not in readme
+    assert main(["simulate", str(tmp_path / "x"), *small, "--motif-set", "x"]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors == ["mfd simulate: error: invalid simulation parameter motif_set: unknown motif set 'x' "
+                      "(fix: use one of jaspar, alternative)"]
+    assert not (tmp_path / "x").exists()
 
 
 # ============================================================================ the text writer

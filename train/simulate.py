@@ -20,6 +20,9 @@ Generative model (every number below is a :class:`SimulationParams` field):
    Instances are planted at random non-overlapping clean positions (``motifs_per_kb`` per kb
    of clean sequence, TF chosen uniformly, strand 50/50), each sampled base by base from its
    PWM. Each tissue activates a subset of TFs (:data:`TISSUES`; CTCF is active everywhere).
+   ``motif_set`` selects the catalogue (:data:`MOTIF_SETS`): ``jaspar`` is the one above,
+   ``alternative`` six other JASPAR factors (insulator ZNF143, SPI1, RUNX1, CEBPB, HNF1A, NFE2;
+   :data:`ALTERNATIVE_TFS`, :data:`ALTERNATIVE_TISSUES`); "CTCF" below means the set's insulator.
    A bin carries an instance when the instance's centre base ``(start + end) // 2`` lies in it.
 3. **Experiments.** Targets: ``Accessible DNA`` (assays DNase-seq, ATAC-seq), each TF
    (ChIP-seq) and, if ``histone_mark``, ``H3K27ac`` (ChIP-seq). A *condition* is (target,
@@ -146,6 +149,74 @@ TISSUES: dict[str, tuple[str, tuple[str, ...]]] = {
     "liver": ("adult", ("CTCF", "HNF4A", "FOXA2", "GATA1")),
     "heart": ("embryonic", ("CTCF", "MEF2A", "GATA1")),
 }
+
+# the "alternative" motif set: other real factors (no motif mostly G/C, none holding a default bias k-mer)
+ALTERNATIVE_TFS: tuple[TranscriptionFactor, ...] = (
+    TranscriptionFactor("ZNF143", "tTCCCAGAATGCATTGc",
+                        "JASPAR MA0088 (ZNF143, SBS); at CTCF loop anchors / insulators in every cell type"),
+    TranscriptionFactor("SPI1", "aAAAGAGGAAGTGa", "JASPAR MA0080 (SPI1 / PU.1, ETS GGAA core)"),
+    TranscriptionFactor("RUNX1", "tTCTGTGGTTTca", "JASPAR MA0002 (RUNX1, runt TGTGGTT)"),
+    TranscriptionFactor("CEBPB", "tATTGCGCAATa", "JASPAR MA0466 (CEBPB, bZIP palindrome)"),
+    TranscriptionFactor("HNF1A", "gGTTAATNATTAACc", "JASPAR MA0046 (HNF1A, homeodomain dimer)"),
+    TranscriptionFactor("NFE2", "gATGACTCAGCAt", "JASPAR MA0841 (NFE2, MARE: AP-1 TGACTCA + GC)"),
+)
+ALTERNATIVE_TISSUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "K562": ("adult", ("ZNF143", "NFE2", "RUNX1")),
+    "HepG2": ("child", ("ZNF143", "HNF1A", "CEBPB")),
+    "GM12878": ("adult", ("ZNF143", "SPI1", "RUNX1")),
+    "liver": ("adult", ("ZNF143", "HNF1A", "CEBPB", "SPI1")),      # SPI1: Kupffer cells
+    "heart": ("embryonic", ("ZNF143", "NFE2", "CEBPB")),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class MotifSet:
+    """A named catalogue of planted TFs (``SimulationParams.motif_set``).
+
+    Attributes:
+        name: the name ``motif_set`` selects it by.
+        tfs: the TFs; index t is bit t of ``Bins.motif_bits`` (so at most 8).
+        tissues: tissue -> (life stage, active TFs).
+        ubiquitous: the insulator, active in every tissue; not an enhancer, no H3K27ac.
+    """
+
+    name: str
+    tfs: tuple[TranscriptionFactor, ...]
+    tissues: dict[str, tuple[str, tuple[str, ...]]]
+    ubiquitous: str
+
+    def __post_init__(self) -> None:
+        names = [tf.name for tf in self.tfs]
+        if not 0 < len(names) <= 8 or len(set(names)) != len(names):
+            raise ValueError(f"motif set {self.name}: expected 1 to 8 distinct TFs, got {names}")
+        for tissue, (_, active) in self.tissues.items():
+            if self.ubiquitous not in active or not set(active) <= set(names):
+                raise ValueError(f"motif set {self.name}: {tissue} must activate {self.ubiquitous} and known TFs")
+
+    def bits(self, names: Iterable[str]) -> int:
+        """Bit mask of TFs (bit t for ``tfs[t]``)."""
+        index = {tf.name: t for t, tf in enumerate(self.tfs)}
+        return sum(1 << index[name] for name in set(names))
+
+    def enhancer_tfs(self, tissue: str) -> tuple[str, ...]:
+        """The tissue's active TFs except the insulator."""
+        return tuple(tf for tf in self.tissues[tissue][1] if tf != self.ubiquitous)
+
+    def relevant_tfs(self, target: str, tissue: str) -> tuple[str, ...]:
+        """TFs whose instances give a (target, tissue) condition its biological peaks."""
+        active = self.tissues[tissue][1]
+        if target == ACCESSIBLE:
+            return active
+        if target == HISTONE:
+            return self.enhancer_tfs(tissue)
+        return (target,) if target in active else ()
+
+
+DEFAULT_MOTIF_SET = "jaspar"
+MOTIF_SETS: dict[str, MotifSet] = {
+    "jaspar": MotifSet("jaspar", TFS, TISSUES, UBIQUITOUS_TF),
+    "alternative": MotifSet("alternative", ALTERNATIVE_TFS, ALTERNATIVE_TISSUES, "ZNF143"),
+}
 ACCESSIBLE, HISTONE = "Accessible DNA", "H3K27ac"
 ACCESSIBILITY_ASSAYS = ("DNase-seq", "ATAC-seq")
 CHIP = "ChIP-seq"
@@ -155,17 +226,22 @@ METADATA_COLUMNS = ("experiment", "target", "tissue", "life_stage", "assay", "la
                     "replicate", "peak_file")
 SCHEMA_YAML = """\
 # MFD metadata schema of this simulated data set (see mfd_model/metadata.py).
+# Each group's direct column feeds its interaction MLP too (as the original code does with the
+# assay): peaks here depend on target x tissue (a TF binds only where it is active) and on
+# assay x lab, which the MLP can only model if it sees the target and the assay.
 id_column: experiment
 biological:
   direct:
     - {column: target}
   interact:
+    - {column: target}
     - {column: tissue, intermediate: embed, dim: 8}
     - {column: life_stage}
 technical:
   direct:
     - {column: assay}
   interact:
+    - {column: assay}
     - {column: lab}
     - {column: release_year, type: year}
 """
@@ -186,12 +262,14 @@ class SimulationParams:
         gc_mean / gc_sd / gc_range: GC fraction of isochores, Normal(mean, sd) clipped to range.
         telomere_gap: N run at each chromosome end in bp (capped at 5 % of the chromosome).
         internal_gaps: at most this many internal N gaps per chromosome (at least 1 when > 0).
+        motif_set: the TF catalogue planted (:data:`MOTIF_SETS`): ``jaspar`` (:data:`TFS`, :data:`TISSUES`)
+            or ``alternative`` (:data:`ALTERNATIVE_TFS`, :data:`ALTERNATIVE_TISSUES`).
         motifs_per_kb: planted TF instances per kb of non-N sequence (all TFs together).
         n_experiments: experiments (peak files) in all; a multiple of ``replicates * labs_per_condition``.
         replicates: experiments per condition (identical metadata, independent noise).
         labs_per_condition: labs measuring each (target, tissue, assay) combination (distinct labs,
             each with its own year): crosses the biological with the technical metadata.
-        histone_mark: include H3K27ac ChIP-seq (peaks at non-CTCF active TFs).
+        histone_mark: include H3K27ac ChIP-seq (peaks at active TFs other than the insulator).
         labs: (lab, fraction of ``gc_strength`` it adds to GC-rich bins) pairs.
         years: release years; older ones call fewer peaks.
         assay_kmers: (assay, bias k-mer, weight of ``kmer_strength``) for DNase-seq, ATAC-seq
@@ -221,6 +299,7 @@ class SimulationParams:
     telomere_gap: int = 10_000
     internal_gaps: int = 2
     motifs_per_kb: float = 2.0
+    motif_set: str = DEFAULT_MOTIF_SET
     n_experiments: int = 96
     replicates: int = 2
     labs_per_condition: int = 2
@@ -269,6 +348,8 @@ class SimulationParams:
                 fail(name, f"expected a number {bound}, got {value!r}", f"set {name} {bound}")
 
         integer("seed", 0)
+        if not isinstance(self.motif_set, str) or self.motif_set not in MOTIF_SETS:
+            fail("motif_set", f"unknown motif set {self.motif_set!r}", f"use one of {', '.join(MOTIF_SETS)}")
         integer("n_chromosomes", 1, 1000)
         integer("genome_size", MIN_CHROMOSOME)
         integer("line_width", 10, 10_000)
@@ -335,12 +416,17 @@ class SimulationParams:
                  f"{', '.join(ASSAYS)}, got {self.assay_kmers!r}",
                  "use e.g. [[DNase-seq, CCTTG, 1.0], [ATAC-seq, GCCGA, 1.0], [ChIP-seq, TATCGA, 0.35]]")
         for assay, kmer, _ in self.assay_kmers:
-            for tf in TFS:
+            for tf in self.catalogue.tfs:
                 if kmer in tf.consensus.upper() or reverse_complement(kmer) in tf.consensus.upper():
                     fail("assay_kmers", f"the {assay} k-mer {kmer} occurs in the {tf.name} consensus "
                          f"{tf.consensus.upper()}: bias and biology would be confounded", "choose another k-mer")
 
     # ------------------------------------------------------------------ derived
+    @property
+    def catalogue(self) -> MotifSet:
+        """The TFs, tissues and insulator that ``motif_set`` names."""
+        return MOTIF_SETS[self.motif_set]
+
     def chromosome_lengths(self) -> list[int]:
         """Chromosome lengths in bp (chr1 longest), summing to ``genome_size``."""
         weights = [1.0 - 0.5 * i / self.n_chromosomes for i in range(self.n_chromosomes)]
@@ -353,8 +439,10 @@ class SimulationParams:
         return self.threshold + self.threshold_per_year * (max(self.years) - year)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values; ``motif_set`` only when not the default, so that the default data set's
+        ``params.json`` stays byte-identical to that of versions without it."""
         return {k: (list(map(list, v)) if k in ("labs", "assay_kmers") else list(v) if isinstance(v, tuple) else v)
-                for k, v in asdict(self).items()}
+                for k, v in asdict(self).items() if k != "motif_set" or v != DEFAULT_MOTIF_SET}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SimulationParams":
@@ -493,7 +581,7 @@ class MotifSites:
     """Planted TF instances sorted by position, all shape=(S,).
 
     Attributes:
-        start / end: global [start, end); tf: index into :data:`TFS`; minus: on the - strand;
+        start / end: global [start, end); tf: index into the motif set's TFs; minus: on the - strand;
         score: PWM log-odds (bits, vs uniform) of the planted sequence.
     """
 
@@ -519,7 +607,8 @@ class MotifSites:
 
 @dataclass(frozen=True)
 class Condition:
-    """One metadata row shared by its replicates."""
+    """One metadata row shared by its replicates; ``relevant_tfs``: TFs whose instances give its
+    biological peaks (:meth:`MotifSet.relevant_tfs`)."""
 
     index: int
     target: str
@@ -528,16 +617,7 @@ class Condition:
     lab: str
     year: int
     life_stage: str
-
-    @property
-    def relevant_tfs(self) -> tuple[str, ...]:
-        """TFs whose instances give this condition's biological peaks."""
-        active = TISSUES[self.tissue][1]
-        if self.target == ACCESSIBLE:
-            return active
-        if self.target == HISTONE:
-            return tuple(tf for tf in active if tf != UBIQUITOUS_TF)
-        return (self.target,) if self.target in active else ()
+    relevant_tfs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -623,12 +703,13 @@ MOTIF_SPACING = 5   # bp at least between two planted instances
 def plant_motifs(genome: SimulatedGenome, params: SimulationParams) -> MotifSites:
     """Plant PWM-sampled TF instances at random clean, non-overlapping positions (in place)."""
     rng = _rng(params, STREAM_MOTIFS)
+    tfs = params.catalogue.tfs
     gap_bases = int((genome.gaps[:, 1] - genome.gaps[:, 0]).sum())
     wanted = round(params.motifs_per_kb * (len(genome.codes) - gap_bases) / 1000)
-    widths = np.array([tf.width for tf in TFS])
+    widths = np.array([tf.width for tf in tfs])
     n = int(wanted * 1.3) + 100
     start = np.sort(rng.integers(0, len(genome.codes), n))
-    tf = rng.integers(0, len(TFS), n)
+    tf = rng.integers(0, len(tfs), n)
     minus = rng.random(n) < 0.5
     end = start + widths[tf]
     # keep an instance if it is clean and starts after every earlier candidate ends (no overlaps)
@@ -638,7 +719,7 @@ def plant_motifs(genome: SimulatedGenome, params: SimulationParams) -> MotifSite
         keep = np.sort(rng.choice(keep, wanted, replace=False))
     start, end, tf, minus = start[keep], end[keep], tf[keep], minus[keep]
     score = np.zeros(len(keep))
-    for t, factor in enumerate(TFS):
+    for t, factor in enumerate(tfs):
         rows = np.flatnonzero(tf == t)
         pwm = factor.pwm()                                                        # (w, 4)
         u = rng.random((len(rows), factor.width))
@@ -701,7 +782,8 @@ def tabulate_bins(genome: SimulatedGenome, sites: MotifSites,
             kmer_counts[rows, a] = np.bincount(hits // size, minlength=n)
             occurrences[a].append(genome.offsets[c] + hits)
     # TF instances: counted in the bin of their centre; 'touched' marks every bin with a planted base
-    motif_counts = np.zeros((n_bins, len(TFS)), dtype=np.int32)
+    n_tfs = len(params.catalogue.tfs)
+    motif_counts = np.zeros((n_bins, n_tfs), dtype=np.int32)
     touched = np.zeros(n_bins, dtype=bool)
     if len(sites):
         def bin_of(position: np.ndarray) -> np.ndarray:
@@ -712,17 +794,11 @@ def tabulate_bins(genome: SimulatedGenome, sites: MotifSites,
         for step in range(int((last - first).max()) + 1):
             inside = first + step <= last
             touched[(first + step)[inside]] = True
-    motif_bits = ((motif_counts > 0) << np.arange(len(TFS))).sum(axis=1).astype(np.uint8)
+    motif_bits = ((motif_counts > 0) << np.arange(n_tfs)).sum(axis=1).astype(np.uint8)
     gc = np.round(gc, 4)
     bins = Bins(chrom, start, local_start, gc, np.round(n_fraction, 4), motif_counts, motif_bits, touched,
                 kmer_counts, gc >= params.gc_rich_threshold, n_fraction < 0.5)
     return bins, [np.concatenate(o) for o in occurrences]
-
-
-def tf_bits(names: Iterable[str]) -> int:
-    """Bit mask of TFs (bit t for ``TFS[t]``)."""
-    index = {tf.name: t for t, tf in enumerate(TFS)}
-    return sum(1 << index[name] for name in set(names))
 
 
 # ============================================================================ 4. experiments
@@ -741,9 +817,11 @@ def design_experiments(params: SimulationParams) -> list[Experiment]:
     labs, so biological and technical metadata are crossed.
     """
     rng = _rng(params, STREAM_DESIGN)
-    targets = [ACCESSIBLE] + [tf.name for tf in TFS] + ([HISTONE] if params.histone_mark else [])
-    combos = [(target, tissue, assay) for target in targets for tissue in TISSUES for assay in assays_of(target)]
-    core = [c for c in combos if c[0] in (ACCESSIBLE, HISTONE) or c[0] in TISSUES[c[1]][1]]
+    catalogue = params.catalogue
+    targets = [ACCESSIBLE] + [tf.name for tf in catalogue.tfs] + ([HISTONE] if params.histone_mark else [])
+    combos = [(target, tissue, assay) for target in targets for tissue in catalogue.tissues
+              for assay in assays_of(target)]
+    core = [c for c in combos if c[0] in (ACCESSIBLE, HISTONE) or c[0] in catalogue.tissues[c[1]][1]]
     covering, others, seen = [], [], set()
     for i in rng.permutation(len(core)):          # first the combinations that bring a new level
         levels = {("target", core[i][0]), ("tissue", core[i][1]), ("assay", core[i][2])}
@@ -766,7 +844,8 @@ def design_experiments(params: SimulationParams) -> list[Experiment]:
             i = c * params.labs_per_condition + k
             lab = lab_names[lab_sets[c][k]]
             condition = Condition(i, target, tissue, assay, lab, int(years[i]),
-                                  "" if missing[i] else TISSUES[tissue][0])
+                                  "" if missing[i] else catalogue.tissues[tissue][0],
+                                  catalogue.relevant_tfs(target, tissue))
             for r in range(1, params.replicates + 1):
                 name = f"E{i + 1:0{width}d}_{tissue}_{_slug(target)}_{assay}_rep{r}"
                 experiments.append(Experiment(len(experiments), condition, r, name))
@@ -782,7 +861,7 @@ def _deal(levels: list, n: int, rng: np.random.Generator) -> list:
 
 def condition_score(condition: Condition, bins: Bins, params: SimulationParams) -> np.ndarray:
     """The noise-free score of every bin in one condition, shape=(B,), float32."""
-    score = params.biology_strength * ((bins.motif_bits & tf_bits(condition.relevant_tfs)) != 0)
+    score = params.biology_strength * ((bins.motif_bits & params.catalogue.bits(condition.relevant_tfs)) != 0)
     a = [assay for assay, _, _ in params.assay_kmers].index(condition.assay)
     kmers = np.minimum(bins.kmer_counts[:, a], params.kmer_cap)
     score = score + params.kmer_strength * params.assay_kmers[a][2] * kmers
@@ -906,15 +985,16 @@ ENHANCER_GC_STRATA = 50   # background bins are matched to the enhancers' GC in 
 
 
 def enhancer_bins(bins: Bins, params: SimulationParams) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
-    """Per tissue: enhancer bins (an instance of an active non-CTCF TF, no N), their TF names,
-    and as many GC-matched clean background bins without any planted base (sorted indices)."""
+    """Per tissue: enhancer bins (an instance of an active TF other than the insulator, no N), their
+    TF names, and as many GC-matched clean background bins without any planted base (sorted indices)."""
     out = {}
+    catalogue = params.catalogue
     clean = bins.n_fraction == 0
     pool = np.flatnonzero(clean & ~bins.touched)
     pool_stratum = np.minimum(bins.gc[pool] * ENHANCER_GC_STRATA, ENHANCER_GC_STRATA - 1).astype(np.int64)
-    for t, (tissue, (_, active)) in enumerate(TISSUES.items()):
+    for t, tissue in enumerate(catalogue.tissues):
         rng = _rng(params, STREAM_ENHANCERS, t)
-        mask = tf_bits(tf for tf in active if tf != UBIQUITOUS_TF)
+        mask = catalogue.bits(catalogue.enhancer_tfs(tissue))
         positive = np.flatnonzero(clean & ((bins.motif_bits & mask) != 0))
         stratum = np.minimum(bins.gc[positive] * ENHANCER_GC_STRATA, ENHANCER_GC_STRATA - 1).astype(np.int64)
         chosen = []
@@ -925,7 +1005,7 @@ def enhancer_bins(bins: Bins, params: SimulationParams) -> dict[str, tuple[np.nd
         rest = np.setdiff1d(pool, chosen_set)
         deficit = min(len(positive) - len(chosen_set), len(rest))
         negative = np.sort(np.concatenate([chosen_set, rng.choice(rest, deficit, replace=False)]))
-        names_of_bits = {b: ",".join(tf.name for i, tf in enumerate(TFS) if (b & mask) >> i & 1)
+        names_of_bits = {b: ",".join(tf.name for i, tf in enumerate(catalogue.tfs) if (b & mask) >> i & 1)
                          for b in np.unique(bins.motif_bits[positive]).tolist()}
         out[tissue] = (positive, [names_of_bits[b] for b in bins.motif_bits[positive].tolist()], negative)
     return out
@@ -949,7 +1029,7 @@ def make_variants(genome: SimulatedGenome, sites: MotifSites, kmer_hits: list[np
     rng = _rng(params, STREAM_VARIANTS)
     kmers = [_codes(k).tobytes() for _, kmer, _ in params.assay_kmers
              for k in dict.fromkeys([kmer, reverse_complement(kmer)])]
-    variants = _motif_variants(genome, sites, kmers, params.n_motif_variants, rng)
+    variants = _motif_variants(genome, sites, params.catalogue.tfs, kmers, params.n_motif_variants, rng)
     variants += _bias_variants(genome, sites, kmer_hits, kmers, params, rng)
     variants += _control_variants(genome, sites, kmers, params, rng)
     unique = {v.position: v for v in reversed(variants)}   # a position twice: keep the first
@@ -976,14 +1056,14 @@ def _other_base(ref: int, rng: np.random.Generator) -> int:
     return int((ref + rng.integers(1, 4)) % 4)
 
 
-def _motif_variants(genome: SimulatedGenome, sites: MotifSites, kmers: list[bytes], n: int,
-                    rng: np.random.Generator) -> list[Variant]:
+def _motif_variants(genome: SimulatedGenome, sites: MotifSites, tfs: Sequence[TranscriptionFactor],
+                    kmers: list[bytes], n: int, rng: np.random.Generator) -> list[Variant]:
     """Change a core base (PWM probability >= 0.8) that matches the consensus into an unlikely one."""
     variants = []
     for s in rng.permutation(len(sites)):
         if len(variants) == n:
             break
-        factor = TFS[sites.tf[s]]
+        factor = tfs[sites.tf[s]]
         pwm = factor.pwm()
         offsets = np.arange(factor.width)
         plus = sites.start[s] + offsets if not sites.minus[s] else sites.end[s] - 1 - offsets  # motif j -> genome
@@ -1078,11 +1158,12 @@ def _write_tsv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]])
 
 def write_bins(path: Path, genome: SimulatedGenome, bins: Bins, params: SimulationParams) -> None:
     """``truth/bins.tsv.gz``: one row per bin."""
-    header = (["chrom", "start", "end", "gc", "n_fraction"] + [f"motif_{tf.name}" for tf in TFS] + ["biology"]
+    tfs = params.catalogue.tfs
+    header = (["chrom", "start", "end", "gc", "n_fraction"] + [f"motif_{tf.name}" for tf in tfs] + ["biology"]
               + [f"kmer_{assay}" for assay, _, _ in params.assay_kmers] + ["gc_rich"])
     columns = ([Labels(bins.chrom, genome.names), Ints(bins.local_start), Ints(bins.local_start + params.bin_size),
                 Fixed(bins.gc, 4), Fixed(bins.n_fraction, 4)]
-               + [Ints(bins.motif_counts[:, t]) for t in range(len(TFS))] + [Ints(bins.motif_bits > 0)]
+               + [Ints(bins.motif_counts[:, t]) for t in range(len(tfs))] + [Ints(bins.motif_bits > 0)]
                + [Ints(bins.kmer_counts[:, a]) for a in range(len(params.assay_kmers))] + [Ints(bins.gc_rich)])
     with open_gzip(path) as handle:
         handle.write(("\t".join(header) + "\n").encode())
@@ -1090,25 +1171,26 @@ def write_bins(path: Path, genome: SimulatedGenome, bins: Bins, params: Simulati
             handle.write(block)
 
 
-def write_motifs(truth: Path, genome: SimulatedGenome, sites: MotifSites) -> None:
-    """``motifs.meme`` (PWMs, MEME minimal format) and ``motif_sites.bed``."""
+def write_motifs(truth: Path, genome: SimulatedGenome, sites: MotifSites,
+                 tfs: Sequence[TranscriptionFactor]) -> None:
+    """``motifs.meme`` (PWMs of ``tfs``, MEME minimal format) and ``motif_sites.bed``."""
     counts = sum(np.bincount(genome.codes[i:i + GENOME_CHUNK], minlength=5)[:4]
                  for i in range(0, len(genome.codes), GENOME_CHUNK))
     background = counts / max(counts.sum(), 1)
-    n_sites = np.bincount(sites.tf, minlength=len(TFS))
+    n_sites = np.bincount(sites.tf, minlength=len(tfs))
     lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "", "Background letter frequencies",
              " ".join(f"{b} {f:.3f}" for b, f in zip(BASES, background)), ""]
-    for t, factor in enumerate(TFS):
+    for t, factor in enumerate(tfs):
         lines += [f"MOTIF {factor.name} {factor.name}",
                   f"letter-probability matrix: alength= 4 w= {factor.width} nsites= {n_sites[t]} E= 0"]
         lines += [" " + " ".join(f"{p:.6f}" for p in row) for row in factor.pwm()]
         lines.append("")
     (truth / "motifs.meme").write_text("\n".join(lines))
     chrom, local = genome.locate(sites.start)
-    best = np.array([max_pwm_score(f) for f in TFS])
+    best = np.array([max_pwm_score(f) for f in tfs])
     score = np.clip(np.rint(1000 * sites.score / best[sites.tf]), 0, 1000).astype(np.int64)
     text = format_rows([Labels(chrom, genome.names), Ints(local), Ints(local + (sites.end - sites.start)),
-                        Labels(sites.tf, [tf.name for tf in TFS]), Ints(score),
+                        Labels(sites.tf, [tf.name for tf in tfs]), Ints(score),
                         Labels(sites.minus.astype(np.int64), ["+", "-"])])
     (truth / "motif_sites.bed").write_bytes(text)
 
@@ -1163,9 +1245,10 @@ def write_truth_tables(truth: Path, experiments: list[Experiment], peak_counts: 
                      _num(params.gc_strength * lab_fraction[c.lab]), _num(params.year_threshold(c.year)),
                      n_called, n_peaks, e.peak_file))
     _write_tsv(truth / "experiments.tsv", header, rows)
+    catalogue = params.catalogue
     _write_tsv(truth / "tissues.tsv", ("tissue", "life_stage", "active_tfs", "enhancer_tfs"), (
-        (tissue, stage, ",".join(active), ",".join(tf for tf in active if tf != UBIQUITOUS_TF))
-        for tissue, (stage, active) in TISSUES.items()))
+        (tissue, stage, ",".join(active), ",".join(catalogue.enhancer_tfs(tissue)))
+        for tissue, (stage, active) in catalogue.tissues.items()))
 
 
 def _num(value: float) -> str:
@@ -1202,7 +1285,7 @@ truth/bins.tsv.gz               per {bin_size} bp bin: gc (of non-N bases), n_fr
 truth/experiments.tsv           metadata + relevant_tfs, strengths, threshold, n_called_bins, n_peaks per experiment
 truth/tissues.tsv               active TFs per tissue
 truth/motifs.meme, motif_sites.bed  planted PWMs (MEME minimal format) and every planted instance
-truth/enhancers_<tissue>.bed    bins with an instance of a TF active in the tissue (CTCF excluded: insulator)
+truth/enhancers_<tissue>.bed    bins with an instance of a TF active in the tissue ({insulator} excluded: insulator)
 truth/background_<tissue>.bed   as many clean bins without any planted base, matched on GC in 2 % strata
 
 Generative model. Bases are drawn independently inside isochores of GC ~ Normal({gc_mean}, {gc_sd}) clipped to
@@ -1212,7 +1295,7 @@ Generative model. Bases are drawn independently inside isochores of GC ~ Normal(
         + {gc} * fraction(lab) * gc_rich                        (lab GC false positives: {labs})
         + Normal(0, 1)
 and b is called when score > {threshold} + {per_year} * ({newest} - release_year) and b is less than half N.
-Relevant TFs: Accessible DNA - all TFs active in the tissue; H3K27ac - the active TFs except CTCF; a TF - itself if
+Relevant TFs: Accessible DNA - all TFs active in the tissue; H3K27ac - the active TFs except {insulator}; a TF - itself if
 active in the tissue. Runs of called bins form one peak; a called bin overlaps its peak by >= {half} bp, an
 uncalled bin by less. Replicates share metadata and differ only by the noise.
 Variants: motif = a core base of a planted instance changed to an unlikely base; bias = one occurrence of an
@@ -1230,7 +1313,7 @@ def write_readme(path: Path, params: SimulationParams) -> None:
         kmers=", ".join(f"{a} {k} x{w}" for a, k, w in params.assay_kmers), gc=params.gc_strength,
         labs=", ".join(f"{lab} x{f}" for lab, f in params.labs), threshold=params.threshold,
         per_year=params.threshold_per_year, newest=max(params.years), half=params.bin_size // 2,
-        dist=params.control_min_distance))
+        dist=params.control_min_distance, insulator=params.catalogue.ubiquitous))
 
 
 # ============================================================================ the whole data set
@@ -1280,7 +1363,7 @@ def _write_dataset(out: Path, params: SimulationParams, progress: bool, workers:
     write_metadata(out, experiments)
     write_truth_tables(out / "truth", experiments, peak_counts, params)
     write_bins(out / "truth" / "bins.tsv.gz", genome, bins, params)
-    write_motifs(out / "truth", genome, sites)
+    write_motifs(out / "truth", genome, sites, params.catalogue.tfs)
     write_enhancers(out / "truth", genome, bins, params)
     variants = make_variants(genome, sites, kmer_hits, params)
     write_vcf(out / "variants.vcf.gz", genome, variants)

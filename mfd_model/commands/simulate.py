@@ -3,6 +3,7 @@
     mfd simulate build/sim                                   # the demo set: 2 Mb, 4 chromosomes, 96 experiments
     mfd simulate build/big --genome-size 1e8 --n-experiments 2000 --workers 2
     mfd simulate build/sim --set gc_strength=0 --set years=[2016,2020]   # any SimulationParams field
+    mfd simulate build/sim2 --seed 1 --motif-set alternative --kmer-strength 3   # other TFs, seed and biases
 
 The layout and the generative model are in OUTDIR/README.txt and mfd_model.train.simulate.
 """
@@ -20,6 +21,8 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
     "--seed": ("seed", "int", "random seed; the same seed gives byte-identical files (default 0)"),
     "--bin-size": ("bin_size", "int", "bin size in bp (default 128)"),
     "--motifs-per-kb": ("motifs_per_kb", "float", "planted TF instances per kb (default 2.0)"),
+    "--motif-set": ("motif_set", "str", "TF catalogue to plant: jaspar (CTCF, GATA1, TAL1, HNF4A, FOXA2, MEF2A) or "
+                                        "alternative (ZNF143, SPI1, RUNX1, CEBPB, HNF1A, NFE2) (default jaspar)"),
     "--biology-strength": ("biology_strength", "float", "score of a bin with a relevant TF instance (default 4.5)"),
     "--kmer-strength": ("kmer_strength", "float", "score per assay bias k-mer occurrence (default 4.0)"),
     "--gc-strength": ("gc_strength", "float", "score of a GC-rich bin in the most biased lab (default 4.0)"),
@@ -30,7 +33,7 @@ OPTIONS: dict[str, tuple[str, str, str]] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("outdir", metavar="OUTDIR", help="folder to create (see OUTDIR/README.txt for its layout)")
     for flag, (_, kind, help_text) in OPTIONS.items():
-        parser.add_argument(flag, default=None, metavar="X" if kind != "bp" else "BP", help=help_text)
+        parser.add_argument(flag, default=None, metavar={"bp": "BP", "str": "NAME"}.get(kind, "X"), help=help_text)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="set any other simulation parameter, e.g. --set gc_sd=0.05 or "
                              "--set years=[2012,2016,2020] (repeatable)")
@@ -40,9 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _convert(flag: str, kind: str, text: str) -> int | float:
-    """A flag's value: ``float``, ``int``, or ``bp`` (a whole number, scientific notation allowed)."""
+def _convert(flag: str, kind: str, text: str) -> int | float | str:
+    """A flag's value: ``str`` (as given; SimulationParams checks it), ``float``, ``int``, or ``bp``
+    (a whole number, scientific notation allowed)."""
     from ..errors import ConfigError
+    if kind == "str":
+        return text
     try:
         if kind == "float":
             return float(text)

@@ -1,0 +1,71 @@
+"""A column may be ``direct`` and ``interact`` in one group (METHOD.md section 4, as the original
+code's sample configuration does with the assay): the interaction MLP then sees it too, so a
+target x tissue effect becomes representable. Models saved before this was allowed still load."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mfd_model import MFDModel, ModelConfig, load_metadata
+from mfd_model.model_io import load_model
+from mfd_model.train.config import load_train_config
+from mfd_model.train.run import train
+
+from conftest import tiny_train_config
+
+LEGACY = Path(__file__).resolve().parent / "data" / "legacy"
+SCHEMA_BOTH = ("id_column: experiment\n"
+               "biological:\n  direct: [{column: target}]\n  interact: [{column: target}, {column: tissue}]\n"
+               "technical:\n  direct: [{column: assay}]\n"
+               "  interact: [{column: assay}, {column: lab}, {column: release_year, type: year}]\n")
+
+
+def _interaction_rows(model: MFDModel, first: str, second: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The biological interaction MLP's output (W_bio past the direct units) of two experiments."""
+    with torch.no_grad():
+        w_bio = model.head.group_weights("biological")
+    direct = len(model.direct_unit_names["biological"])
+    names = model.experiment_names
+    return w_bio[names.index(first), direct:], w_bio[names.index(second), direct:]
+
+
+def test_direct_and_interact_column_is_encoded_once_and_fed_to_both(tiny_store, tmp_path):
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA_BOTH)
+    _, encoder, encoded = load_metadata(tiny_store["metadata"], schema)
+    bio = encoded.biological
+    np.testing.assert_array_equal(bio.interact[0], bio.direct[0])   # the same one-hot target, both roles
+    assert bio.direct_names == ["target:Accessible DNA", "target:TF1"]
+    assert sorted(encoder.columns) == ["assay", "lab", "release_year", "target", "tissue"]
+
+
+def test_target_in_the_interaction_trains_and_changes_the_mlp_output(tiny_store, tmp_path):
+    # motif_a (TF1, K562) and gc_artefact (Accessible DNA, K562) differ in their biological metadata
+    # only by the target. Without the target in the interaction their MLP outputs are identical.
+    _, encoder, _ = load_metadata(tiny_store["metadata"], tiny_store["schema"])
+    from mfd_model import MetadataTable
+    table = MetadataTable.read(tiny_store["metadata"])
+    config = ModelConfig(seq_len=384, channels=8, latent_dim=12, interact_hidden=8, adversary_hidden=16)
+    direct_only = MFDModel(config, table.experiment_names(encoder.schema), encoder=encoder, table=table)
+    a, b = _interaction_rows(direct_only, "motif_a", "gc_artefact")
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA_BOTH)
+    paths = {**tiny_store, "schema": schema}
+    model = load_model(train(load_train_config(tiny_train_config(paths, tmp_path / "run", max_epochs=1)),
+                             progress=False))
+    a, b = _interaction_rows(model, "motif_a", "gc_artefact")
+    assert (a - b).abs().max() > 1e-3
+    assert model.encoder.schema.biological.interact[0].column == "target"
+
+
+def test_a_model_saved_before_the_change_loads_and_predicts_identically():
+    model = load_model(LEGACY / "toy_model_26d7b11.pt")
+    generator = torch.Generator().manual_seed(1)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (8, 384), generator=generator), 4).permute(0, 2, 1).float()
+    with torch.no_grad():
+        got = model(x).numpy()
+    np.testing.assert_allclose(got, np.load(LEGACY / "toy_model_26d7b11_expected.npy"), rtol=0, atol=1e-6)
