@@ -1,13 +1,17 @@
-"""Did the two subspaces separate biology from technical bias? A pass / fail check on simulated data.
+"""Did the two subspaces separate biology from technical bias? A pass / fail check against known truth.
 
-On data from ``mfd simulate`` every bin's planted biology (TF instances) and planted technical
-biases (assay k-mers, lab GC artefacts) are known (``truth/bins.tsv.gz``). On held-out bins of the
-label store we embed the sequences (forward and reverse complement averaged) and fit cross-validated
-linear probes (:func:`mfd_model.evaluate.disentanglement.probe_table`). The criteria of the check:
+Any data set with a per-bin truth table (the format: :mod:`mfd_model.evaluate.disentanglement`)
+can be checked; ``mfd simulate`` writes one, ``truth/bins.tsv.gz``, with every bin's planted
+biology (TF instances) and planted technical biases (assay k-mers, lab GC artefacts). On held-out
+bins of the label store (each must be a row of the table) we embed the sequences (forward and
+reverse complement averaged) and fit cross-validated linear probes
+(:func:`mfd_model.evaluate.disentanglement.probe_table`). The criteria of the check:
 
-* ``biology``          — biological features predict it better than technical features do;
-* every planted bias   — (``kmer_<assay>``, ``gc_rich``) technical features predict it better;
-* dependence           — the cross-subspace correlation is lower than that of a reference model
+* every checked biological column (``bio:NAME``; the simulator's ``biology``) — biological
+  features predict it better than technical features do;
+* every checked technical column (``tech:NAME``; the simulator's ``kmer_<assay>``, ``gc_rich``)
+  — technical features predict it better;
+* dependence — the cross-subspace correlation is lower than that of a reference model
   trained with lambda = 0.
 
 Next to each probe the report gives each half's *share*: the fraction of its variance that the
@@ -56,24 +60,34 @@ def variance_share(features: np.ndarray, target: np.ndarray) -> float:
 
 
 def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd.DataFrame, truth: pd.DataFrame,
-                           *, adversary_steps: int = 300, seed: int = 0,
-                           progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                           *, adversary_steps: int = 300, seed: int = 0, progress: bool = False,
+                           biological=None, technical=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Probe scores per (model, planted quantity) and the dependence between each model's subspaces.
 
     Args:
         models: name -> MFD model.
         bins: held-out bins (chrom, start, end), all present in ``truth``.
-        truth: the simulator's ``truth/bins.tsv.gz`` (:func:`mfd_model.evaluate.disentanglement.read_truth_bins`).
+        truth: a truth table (:func:`mfd_model.evaluate.disentanglement.read_truth_bins`), e.g. the
+            simulator's ``truth/bins.tsv.gz``.
+        biological, technical: column names declared biological / technical (``--biological-columns`` ...).
     Returns:
-        ``(probes, dependence)``: probes has columns model, target, role, metric, bio, tech, full, best,
-        bio_share, tech_share;
+        ``(probes, dependence)``: probes has columns model, target, role, checked, metric, bio, tech, full,
+        best, bio_share, tech_share;
         dependence one row per model (cross-subspace correlation, post-hoc adversary R2 both ways).
     """
-    rows = bins.merge(truth, on=["chrom", "start", "end"], how="left", validate="one_to_one")
-    if rows.drop(columns=["chrom", "start", "end"]).isna().all(axis=1).any():
-        raise MFDError("some bins are not in the simulated truth table",
-                       fix="use the label store prepared from this simulation's genome and peaks")
-    targets = truth_targets(rows)
+    path = truth.attrs.get("path")
+    keys = truth[["chrom", "start", "end"]].astype({"chrom": str, "start": np.int64, "end": np.int64})
+    found = pd.MultiIndex.from_frame(bins[["chrom", "start", "end"]].astype(
+        {"chrom": str, "start": np.int64, "end": np.int64})).isin(pd.MultiIndex.from_frame(keys))
+    if not found.all():
+        first = bins.iloc[int(np.argmin(found))]
+        raise MFDError(f"{int((~found).sum())} of {len(bins)} held-out bins are not rows of the truth table "
+                       f"(e.g. {first['chrom']}:{first['start']}-{first['end']})", path=path,
+                       fix="give the table a row for every bin of the label store (same contig names and bin "
+                           "size), e.g. the truth of the data set the store was prepared from")
+    rows = bins[["chrom", "start", "end"]].merge(truth, on=["chrom", "start", "end"], how="left", validate="one_to_one")
+    rows.attrs["path"] = path
+    targets = truth_targets(rows, biological=biological, technical=technical)
     probes, dependence = [], []
     for name, model in models.items():
         if not model.is_mfd:
@@ -96,15 +110,19 @@ def disentanglement_report(models: dict[str, MFDModel], genome: Genome, bins: pd
 def check_disentanglement(probes: pd.DataFrame, dependence: pd.DataFrame, model: str,
                           reference: str | None = None) -> list[tuple[bool | None, str]]:
     """The criteria for ``model`` (trained with lambda > 0) as (passed, sentence) pairs;
-    ``passed`` is ``None`` for a planted quantity the model did not learn."""
+    ``passed`` is ``None`` for a planted quantity the model did not learn.
+
+    Judged: the probe rows with ``checked`` true (biological role: bio features must beat tech;
+    technical: tech must beat bio); without a ``checked`` column, the simulator's ``biology``,
+    ``kmer_<assay>`` and ``gc_rich``."""
     results: list[tuple[bool | None, str]] = []
     for _, row in probes[probes["model"] == model].iterrows():
-        if row["target"] == "biology":
-            better, worse = "bio", "tech"
-        elif row["target"].startswith(CHECKED_BIASES):
-            better, worse = "tech", "bio"
-        else:
+        if "checked" in row.index:
+            if not row["checked"]:
+                continue
+        elif not (row["target"] == "biology" or row["target"].startswith(CHECKED_BIASES)):
             continue
+        better, worse = ("bio", "tech") if row["role"] == "biology" else ("tech", "bio")
         sentence = (f"{row['target']}: {better} features {row[better]:.3f} vs {worse} features "
                     f"{row[worse]:.3f} (probe {row['metric']})")
         if row["full"] < LEARNED[row["metric"]]:

@@ -231,3 +231,87 @@ def test_probe_table_reads_each_planted_signal_from_its_subspace():
     table = probe_table({"bio": bio, "tech": tech}, targets).set_index("target")
     assert table.loc["biology", "metric"] == "AUROC" and table.loc["biology", "best"] == "bio"
     assert table.loc["kmer_DNase", "metric"] == "R2" and table.loc["kmer_DNase", "best"] == "tech"
+
+
+def test_baseline_mean_auroc_is_the_baseline_evaluated_alone(tmp_path, monkeypatch, capsys):
+    """mfd evaluate --baseline-model: the baseline on the same bins (same subset, same seed)."""
+    import json
+    import sys
+    import types
+
+    from mfd_model.cli import main
+    from mfd_model.model_io import load_model, save_model
+
+    fasta = write_fasta(tmp_path / "g.fa", {"chrA": random_dna(5000, seed=2)})
+    names = ["e1", "e2", "e3"]
+    labels = (np.random.default_rng(1).random((18, 3)) < 0.5).astype(np.float32)
+    store = FakeStore(fasta, labels, np.arange(18) * 250 + 100, names)
+    store.metadata = types.SimpleNamespace(frame=pd.DataFrame({"experiment": names, "assay": ["A", "A", "B"]}))
+    fake = types.ModuleType("mfd_model.train.labels")
+    fake.LabelStore = types.SimpleNamespace(open=lambda path: store)
+    monkeypatch.setitem(sys.modules, "mfd_model.train.labels", fake)
+    model = save_model(MFDModel(small_config(), names).eval(), tmp_path / "model.pt")
+    baseline = save_model(MFDModel(small_config(seq_len=160), names).eval(), tmp_path / "baseline.pt")
+    out = tmp_path / "ev"
+    assert main(["evaluate", str(out), "-m", str(model), "--baseline-model", str(baseline), "--store", str(tmp_path),
+                 "--max-bins", "12", "--seed", "3", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    performance = json.loads((out / "summary.json").read_text())["performance"]
+    alone = {name: evaluate_store(load_model(path), store, max_bins=12, seed=3, progress=False)[0]
+             for name, path in (("model", model), ("baseline", baseline))}
+    assert performance["bins"] == 12
+    assert performance["mean_auroc"] == pytest.approx(alone["model"]["auroc"].mean(), abs=1e-12)
+    assert performance["baseline_mean_auroc"] == pytest.approx(alone["baseline"]["auroc"].mean(), abs=1e-12)
+    assert performance["baseline_mean_auprc"] == pytest.approx(alone["baseline"]["auprc"].mean(), abs=1e-12)
+    assert performance["baseline_mean_auroc"] != performance["mean_auroc"]
+    report = (out / "report.md").read_text()
+    assert "| model | 3 |" in report and "| baseline | 3 |" in report and "## The paper's claims, checked" in report
+    claims = json.loads((out / "summary.json").read_text())["claims"]
+    gap = performance["baseline_mean_auroc"] - performance["mean_auroc"]
+    assert claims[0]["value"] == pytest.approx(gap) and claims[0]["passed"] == (gap <= 0.01)
+    assert [c["passed"] for c in claims[1:]] == [None] * 4
+    assert f"{'PASS' if gap <= 0.01 else 'FAIL'}         test-bin mean AUROC" in printed
+    assert pd.read_csv(out / "performance_baseline.tsv", sep="\t")["auroc"].mean() == pytest.approx(
+        performance["baseline_mean_auroc"], rel=1e-5)
+
+
+# ============================================================================ the paper's claims
+def _summary(mfd=0.80, base=0.805, table1=None, odds=None):
+    table1 = {"baseline": 0.80, "full": 0.79, "bio": 0.78, "tech": 0.70} if table1 is None else table1
+    odds = {("bias", "technical"): 5.0, ("bias", "biological"): 2.0, ("motif", "biological"): 8.3,
+            ("motif", "technical"): 5.0} if odds is None else odds
+    rows = [{"true_class": c, "cutoff": cutoff, "feature_set": s, "odds_ratio": o * (cutoff == "0.9") + 100 * (cutoff != "0.9")}
+            for (c, s), o in odds.items() for cutoff in ("0.9", "0.99")]
+    return {"performance": {"mean_auroc": mfd, "baseline_mean_auroc": base},
+            "enhancers": {"mean_auroc": table1}, "variant_enrichment": rows}
+
+
+def test_claims_pass_fail_and_missing():
+    from mfd_model.evaluate.claims import check_claims, claim_lines
+
+    passed = check_claims(_summary())
+    assert [c["passed"] for c in passed] == [True] * 5
+    assert [c["value"] for c in passed] == pytest.approx([0.005, 0.01, 0.08, 3.0, 3.3])
+    assert [c["bound"] for c in passed] == [0.01, 0.02, 0.0, 0.0, 0.0]
+    # each claim fails on its own; the 0.99 rows (odds ratio 100 everywhere) are not read
+    failed = check_claims(_summary(mfd=0.78, base=0.80, table1={"baseline": 0.88, "full": 0.76, "bio": 0.6, "tech": 0.7},
+                                   odds={("bias", "technical"): 2.0, ("bias", "biological"): 2.0,
+                                         ("motif", "bio"): 1.5, ("motif", "tech"): 4.0}))
+    assert [c["passed"] for c in failed] == [False] * 5
+    assert failed[0]["value"] == pytest.approx(0.02) and failed[1]["value"] == pytest.approx(0.12)
+    # absent inputs: not checked, never an error
+    assert [c["passed"] for c in check_claims({})] == [None] * 5
+    partial = check_claims({"performance": {"mean_auroc": 0.8}, "enhancers": {"mean_auroc": {"full": 0.7, "bio": 0.7,
+                                                                                            "tech": 0.6}},
+                            "variant_enrichment": [{"true_class": "motif", "cutoff": "0.9", "feature_set": "biological",
+                                                    "odds_ratio": float("nan")},
+                                                   {"true_class": "motif", "cutoff": "0.9", "feature_set": "technical",
+                                                    "odds_ratio": 2.0}]})
+    assert [c["passed"] for c in partial] == [None, None, True, None, None]
+    assert all(c["value"] is None for c in partial if c["passed"] is None)
+    lines = claim_lines(partial)
+    assert lines[0].startswith("NOT CHECKED  test-bin mean AUROC") and "--baseline-model" in lines[0]
+    assert lines[2].startswith("PASS         Table 1")
+    infinite = check_claims(_summary(odds={("bias", "technical"): float("inf"), ("bias", "biological"): 3.0,
+                                           ("motif", "biological"): float("inf"), ("motif", "technical"): float("inf")}))
+    assert infinite[3]["passed"] is True and infinite[4]["passed"] is False and infinite[4]["value"] is None

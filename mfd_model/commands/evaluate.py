@@ -18,17 +18,23 @@ Parts (``--parts``, default ``auto`` = every part whose inputs are given):
 * ``variants`` (``--variant-scores`` from ``mfd score-variants``; labels from
   ``--variant-labels`` VCF/TSV or the simulated ``variants.vcf.gz``): odds ratios and Fisher
   tests of true variants at quantile cutoffs, per feature set, aggregated over outputs;
-* ``diagnostics``: cross-subspace correlation and post-hoc adversary R2; with ``--simulated``
-  also linear probes of bio / tech / full features against ``truth/bins.tsv.gz``.
+* ``diagnostics``: cross-subspace correlation and post-hoc adversary R2; with a per-bin truth
+  table (``--truth-bins``, roles by ``bio:`` / ``tech:`` column prefixes or
+  ``--biological-columns`` / ``--technical-columns``; with ``--simulated`` its
+  ``truth/bins.tsv.gz``) also linear probes of bio / tech / full features against it.
 
-Everything is written to OUTDIR (TSV + markdown tables, PNG figures, ``report.md``,
-``summary.json``) only when the whole run succeeds.
+``--simulated DIR`` only fills in what is not given: ``--fasta``, ``--enhancers``,
+``--variant-labels``, ``--truth-bins``. With ``--baseline-model`` the performance part
+evaluates the baseline on the same bins; the run ends with the paper's claims checked
+(:mod:`mfd_model.evaluate.claims`). Everything is written to OUTDIR (TSV + markdown tables,
+PNG figures, ``report.md``, ``summary.json``) only when the whole run succeeds.
 """
 from __future__ import annotations
 
 import argparse
 
 from . import analysis_args as common
+from .check_disentanglement import add_truth_role_arguments
 
 PARTS = ("performance", "enhancers", "variants", "diagnostics")
 
@@ -42,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default auto: every part whose inputs are given)")
     parser.add_argument("--simulated", metavar="DIR", help="a 'mfd simulate' folder: genome, enhancer sets, "
                                                            "variant labels and ground truth are taken from it")
-    parser.add_argument("--fasta", metavar="FASTA", help="reference genome (default: the simulated genome / the store's)")
+    parser.add_argument("--fasta", metavar="FASTA", help="reference genome (default: the simulated genome, else the store's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (subsets, splits, random windows)")
 
     perf = parser.add_argument_group("performance")
@@ -84,7 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     var.add_argument("--two-sided", action="store_true", help="use the two-sided cutoffs (0.1,0.9) (0.01,0.99) (0.001,0.999)")
 
     diag = parser.add_argument_group("diagnostics")
-    diag.add_argument("--truth-bins", metavar="TSV", help="ground-truth bin table (default: <simulated>/truth/bins.tsv.gz)")
+    diag.add_argument("--truth-bins", metavar="TSV", help="per-bin truth table: chrom, start, end, one column per known "
+                                                          "quantity (default: <simulated>/truth/bins.tsv.gz)")
+    add_truth_role_arguments(diag)
     diag.add_argument("--diagnostic-bed", metavar="BED", help="regions for the subspace diagnostics (default: random windows)")
     diag.add_argument("--diagnostic-bins", type=int, default=3000, help="sequences for the diagnostics (default 3000)")
     diag.add_argument("--adversary-steps", type=int, default=300, help="training steps of the post-hoc adversaries")
@@ -97,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import MFDError
+    from ..evaluate.claims import check_claims, claim_lines, claims_markdown
     from ..evaluate.simulated import simulated_layout
     from ..outputs import StagedDir
 
@@ -119,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
     }
     needs = {"performance": "--store STORE", "enhancers": "--enhancers TISSUE=POS.bed,NEG.bed (or --simulated)",
              "variants": "--variant-scores TSV and --variant-labels (or --simulated)",
-             "diagnostics": "--simulated DIR, --fasta FASTA or --diagnostic-bed BED"}
+             "diagnostics": "--simulated DIR, --truth-bins TSV, --fasta FASTA or --diagnostic-bed BED"}
+    if (args.biological_columns or args.technical_columns) and not (args.truth_bins or (sim and sim.bins)):
+        raise MFDError("--biological-columns / --technical-columns name columns of a truth table, but none is given",
+                       fix="add --truth-bins TSV (or --simulated DIR)")
     if args.parts == "auto":
         parts = [p for p in PARTS if available[p]]
         if not parts:
@@ -150,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     reasons = {p: (f"needs {needs[p]}" if not available[p] else "not in --parts") for p in skipped}
     with StagedDir(args.outdir) as out:
         if "performance" in parts:
-            _performance(args, model, out, report, summary)
+            _performance(args, model, baseline, out, report, summary)
         if "enhancers" in parts:
             _enhancers(args, sim, enhancer_sets, model, baseline, out, report, summary)
         if "variants" in parts:
@@ -159,11 +171,14 @@ def run(args: argparse.Namespace) -> int:
             _diagnostics(args, sim, model, out, report, summary)
         if skipped:
             report.append("Not run: " + "; ".join(f"{p} ({reasons[p]})" for p in skipped) + "\n")
+        summary["claims"] = check_claims(summary)
+        report.append(claims_markdown(summary["claims"]))
         (out / "report.md").write_text("\n".join(report))
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     if skipped:
         print("\nnot run: " + "; ".join(f"{p} ({reasons[p]})" for p in skipped))
     print(f"\nwrote {args.outdir}/report.md and the tables and figures next to it")
+    print("\nthe paper's claims, checked:\n" + "\n".join(claim_lines(summary["claims"])))
     return 0
 
 
@@ -178,7 +193,7 @@ def _section(title: str, report: list[str], table, note: str = "") -> None:
 
 
 # ============================================================================ performance
-def _performance(args, model, out, report, summary) -> None:
+def _performance(args, model, baseline, out, report, summary) -> None:
     import pandas as pd
 
     from ..errors import MFDError
@@ -191,26 +206,51 @@ def _performance(args, model, out, report, summary) -> None:
                        fix="install the full package, or leave performance out of --parts") from None
 
     store = LabelStore.open(args.store)
-    metrics, info = evaluate_store(model, store, split=args.split, max_bins=args.max_bins, seed=args.seed,
-                                   fasta=args.fasta, batch_size=args.batch_size, device=args.device,
-                                   progress=not args.no_progress)
+    evaluate = dict(split=args.split, max_bins=args.max_bins, seed=args.seed, fasta=args.fasta,   # same bins for both
+                    batch_size=args.batch_size, device=args.device, progress=not args.no_progress)
+    metrics, info = evaluate_store(model, store, **evaluate)
+    base_metrics = evaluate_store(baseline, store, **evaluate)[0] if baseline is not None else None
     frame = store.metadata.frame
     id_column = _id_column(frame, metrics["experiment"])
     columns = [c.strip() for c in args.group_by.split(",") if c.strip() and c.strip() in frame.columns]
     grouped = summarise_by_metadata(metrics, frame, columns, id_column=id_column) if columns else None
     metrics.to_csv(out / "performance.tsv", sep="\t", index=False, float_format="%.6g")
-    overall = metrics[["auroc", "auprc"]].agg(["mean", "median"]).T.reset_index().rename(columns={"index": "metric"})
+    if base_metrics is not None:
+        base_metrics.to_csv(out / "performance_baseline.tsv", sep="\t", index=False, float_format="%.6g")
+    overall = pd.DataFrame([{"model": name, "experiments": len(m), "mean_auroc": m["auroc"].mean(),
+                             "median_auroc": m["auroc"].median(), "mean_auprc": m["auprc"].mean(),
+                             "median_auprc": m["auprc"].median()}
+                            for name, m in (("MFD" if model.is_mfd else "model", metrics), ("baseline", base_metrics))
+                            if m is not None])
     if grouped is not None and len(grouped):
         write_table(grouped, out, "performance_by_metadata")
     plot_performance(metrics, grouped if grouped is not None else pd.DataFrame(columns=["column", "value", "mean_auroc"]),
                      out / "performance.png")
     note = (f"{info['bins']} {args.split} bins, {info['experiments']} experiments "
-            f"(forward and reverse complement averaged)")
+            f"(forward and reverse complement averaged)" + ("; the baseline on the same bins" if baseline is not None else ""))
     _section("Prediction performance", report, overall, note)
     if grouped is not None and len(grouped):
         _section("Performance by metadata", report, grouped.round(4))
     summary["performance"] = {**info, "mean_auroc": float(metrics["auroc"].mean()),
                               "mean_auprc": float(metrics["auprc"].mean())}
+    if base_metrics is not None:
+        summary["performance"].update(baseline_mean_auroc=float(base_metrics["auroc"].mean()),
+                                      baseline_mean_auprc=float(base_metrics["auprc"].mean()))
+
+
+def _fasta(args, sim, what: str) -> str:
+    """The genome: --fasta, else the simulated one, else the label store's."""
+    from ..errors import MFDError
+
+    if args.fasta or sim is not None:
+        return str(args.fasta or sim.genome)
+    try:
+        from ..train.labels import LabelStore
+    except ImportError:
+        LabelStore = None
+    if args.store and LabelStore is not None:
+        return str(LabelStore.open(args.store).fasta_path)
+    raise MFDError(f"{what} needs the genome", fix="pass --fasta FASTA (or --simulated DIR, or --store STORE)")
 
 
 def _id_column(frame, names) -> str | None:
@@ -257,10 +297,7 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
     from ..interpret.embed import embed_windows
     from ..interpret.windows import random_windows, read_windows
 
-    fasta = args.fasta or (sim.genome if sim else None)
-    if fasta is None:
-        raise MFDError("enhancer classification needs the genome", fix="pass --fasta FASTA (or --simulated DIR)")
-    genome = Genome(fasta)
+    genome = Genome(_fasta(args, sim, "enhancer classification"))
     rng = np.random.default_rng(args.seed)
     cs = DEFAULT_CS
     if args.cs:
@@ -425,6 +462,7 @@ def _variants(args, sim, model, out, report, summary) -> None:
     _section("Variant enrichment (Table 2: odds ratio of true variants among tagged ones)", report, shown,
              "unique variants tagged by any output; one-sided Fisher exact test")
     summary["variants"] = info
+    summary["variant_enrichment"] = shown.drop(columns="tagged").to_dict(orient="records")
 
 
 def _odds_by_metadata(per_output, model, group_by: str):
@@ -468,22 +506,20 @@ def _diagnostics(args, sim, model, out, report, summary) -> None:
     from ..interpret.windows import centred_windows, random_windows, read_windows
 
     truth_path = args.truth_bins or (str(sim.bins) if sim and sim.bins else None)
-    fasta = args.fasta or (str(sim.genome) if sim else None)
-    if fasta is None:
-        raise MFDError("diagnostics need the genome", fix="pass --fasta FASTA (or --simulated DIR)")
-    genome = Genome(fasta)
+    genome = Genome(_fasta(args, sim, "diagnostics"))
     length = model.config.seq_len
     targets = None
     if truth_path:
-        bins = read_truth_bins(truth_path)
+        roles = {"biological": args.biological_columns, "technical": args.technical_columns}
+        bins = read_truth_bins(truth_path, **roles)
         if len(bins) > args.diagnostic_bins:
             bins = bins.iloc[np.sort(np.random.default_rng(args.seed).choice(len(bins), args.diagnostic_bins,
                                                                                replace=False))]
         windows = centred_windows(bins, genome, length, allow_padding=True)
         if len(windows) != len(bins):
             raise MFDError(f"truth bins lie on contigs the genome lacks ({windows.skip_summary()})", path=truth_path,
-                           fix="use the genome.fa of the same simulation")
-        targets = truth_targets(bins.reset_index(drop=True))
+                           fix="use the genome the truth table was made for (--fasta)")
+        targets = truth_targets(bins.reset_index(drop=True), **roles)
         source = f"{len(windows)} bins of {truth_path}"
     elif args.diagnostic_bed:
         windows = read_windows(args.diagnostic_bed, genome, length)
@@ -511,5 +547,5 @@ def _diagnostics(args, sim, model, out, report, summary) -> None:
         plot_probes(probes, out / "diagnostics_probes.png")
         _section("Disentanglement: linear probes vs planted truth", report, probes,
                  "AUROC for presence targets (0.5 = chance), R2 for counts (0 = chance); "
-                 "biology should be best read from bio features, planted biases from tech features")
+                 "biological quantities should be best read from bio features, technical ones from tech features")
         summary["diagnostics"]["probes"] = probes.to_dict(orient="records")

@@ -4,8 +4,9 @@
     enhancers         paper Table 1: logistic regression on frozen bio / tech / full features
     enrichment        paper Table 2: odds ratios (Fisher) of true variants at |VEP| quantile cutoffs
     variant_io        reading variant-score TSVs and variant labels (VCF INFO / TSV)
-    disentanglement   cross-subspace correlation, adversary R2, probes vs simulated truth
+    disentanglement   cross-subspace correlation, adversary R2, probes vs a per-bin truth table (its format)
     simulated         the file layout of `mfd simulate` output
+    claims            the paper's claims checked on an evaluation summary
     report            tables (text / TSV / markdown) and figures
 """
 from __future__ import annotations
@@ -20,8 +21,9 @@ _EXPORTS = {
     "read_variant_scores": "variant_io", "read_vcf_labels": "variant_io", "read_tsv_labels": "variant_io",
     "align_labels": "variant_io",
     "probe_table": "disentanglement", "truth_targets": "disentanglement", "read_truth_bins": "disentanglement",
-    "subspace_summary": "disentanglement",
+    "subspace_summary": "disentanglement", "truth_columns": "disentanglement",
     "simulated_layout": "simulated",
+    "check_claims": "claims",
 }
 
 __all__ = sorted(_EXPORTS)
