@@ -203,8 +203,14 @@ def _final_weights(output: Path) -> dict[str, torch.Tensor]:
     return torch.load(output / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
 
 
-def test_resume_after_a_kill_reproduces_the_uninterrupted_run(tiny_store, tmp_path):
-    settings = dict(max_epochs=4, checkpoint_every_n_steps=1, num_workers=1)
+@pytest.mark.parametrize("convergence, kill_at_step", [
+    ({}, 2),
+    # nothing counts as an improvement: the lr is halved after epochs 1 and 2, early stopping ends the run
+    # after epoch 3; killed in epoch 2, the resumed run must carry the schedule's and early stopping's state
+    ({"early_stopping_min_delta": 10.0, "max_epochs": 6, "lr_patience": 1, "early_stopping_patience": 3}, 20),
+], ids=["defaults", "after-lr-reduction"])
+def test_resume_after_a_kill_reproduces_the_uninterrupted_run(tiny_store, tmp_path, convergence, kill_at_step):
+    settings = {**dict(max_epochs=4, checkpoint_every_n_steps=1, num_workers=1), **convergence}
     whole = tmp_path / "whole"
     _run(tiny_train_config(tiny_store, whole, **settings))
 
@@ -216,10 +222,10 @@ def test_resume_after_a_kill_reproduces_the_uninterrupted_run(tiny_store, tmp_pa
     while time.time() < deadline and process.poll() is None:
         if last.exists():
             step = torch.load(last, weights_only=False)["global_step"]
-            if step >= 2:
+            if step >= kill_at_step:
                 break
         time.sleep(0.02)
-    assert process.poll() is None, "the run finished before it could be killed"
+    assert process.poll() is None, f"the run ended before it could be killed: {process.stdout.read()[-3000:]}"
     process.send_signal(signal.SIGKILL)
     process.wait()
     resumed_from = torch.load(last, weights_only=False)["global_step"]
@@ -230,6 +236,11 @@ def test_resume_after_a_kill_reproduces_the_uninterrupted_run(tiny_store, tmp_pa
     assert expected.keys() == got.keys()
     for name in expected:
         torch.testing.assert_close(got[name], expected[name], rtol=0, atol=0, msg=name)
+    expected, got = (torch.load(run / "checkpoints" / "last.ckpt", weights_only=False) for run in (whole, killed))
+    assert got["lr_schedulers"] == expected["lr_schedulers"] and got["global_step"] == expected["global_step"]
+    stopping = [key for key in expected["callbacks"] if key.startswith("ConvergenceStopping")]
+    assert stopping and all(got["callbacks"][key] == expected["callbacks"][key] for key in stopping)
+    assert (whole / "training_summary.json").read_text() == (killed / "training_summary.json").read_text()
 
 
 def test_two_cpu_processes_with_ddp(tiny_store, tmp_path):

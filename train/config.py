@@ -21,6 +21,7 @@ from mfd_model.metadata import MetadataSchema
 from mfd_model.yamlio import LocatedYaml, load_yaml, parse_overrides  # noqa: F401 (re-exported)
 
 SECTIONS = ("data", "schema", "model", "training", "output")
+LR_SCHEDULES = ("plateau", "none")
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,35 @@ class TrainingParams:
         lambda_indep: weight of the independence penalty (paper: 0, 0.001, 0.01, 0.1; 0.001 chosen).
         lr / adversary_lr: Adam(amsgrad) learning rates of the model and of the adversaries.
         lambda_warmup_epochs: train the first N epochs with lambda 0 (the adversaries still learn),
-            so the model has features before they are pushed apart (METHOD.md: 0).
+            so the model has features before they are pushed apart (METHOD.md: 0). Early stopping,
+            the learning-rate schedule and the choice of the best checkpoint ignore these epochs
+            (the penalty switching on raises the loss, and a model trained without it is not
+            disentangled): they start with the first epoch trained with the penalty.
         adversary_steps: adversary updates per model update, on the same detached features
             (METHOD.md and the original code: 1). More keep the adversaries near their optimum,
             so the penalty the model sees is the dependence that is really there.
         batch_size: sequences per step and device.
-        max_epochs: passes over the training bins.
+        max_epochs: the most passes over the training bins: a ceiling; early stopping usually ends
+            the run sooner.
+        early_stopping_patience: stop when the validation loss (``val/loss``, the BCE) has not
+            improved for this many validation epochs (default 3: with ``lr_patience`` 1 the run
+            gets two epochs at a lower learning rate, halved then quartered, before it gives up; 0 disables
+            early stopping and the run trains for ``max_epochs``). The best checkpoint (minimum
+            ``val/loss``) becomes ``model.pt``; ``model.info`` and ``training_summary.json`` say
+            which epoch that was and why the run stopped.
+        early_stopping_min_delta: an improvement must lower ``val/loss`` by more than this, an
+            ABSOLUTE amount in BCE units (default 0.0: any decrease counts), as Lightning's
+            EarlyStopping counts it; the plateau schedule uses the same absolute threshold, so
+            "improved" means the same to both.
+        lr_schedule: ``"plateau"`` (default): multiply the MODEL's learning rate by ``lr_factor``
+            when ``val/loss`` has not improved for ``lr_patience`` validation epochs, never below
+            ``min_lr`` (the adversaries keep ``adversary_lr``: they must track the model's
+            features, not converge); ``"none"``: constant learning rates.
+        lr_factor: the plateau schedule's multiplier (default 0.5: halve).
+        lr_patience: non-improving validation epochs before each reduction (default 1; counted
+            like ``early_stopping_patience``, so PyTorch's ``ReduceLROnPlateau`` gets
+            ``patience = lr_patience - 1``).
+        min_lr: the plateau schedule's floor (default 1e-5, a hundredth of the default ``lr``).
         seed: seeds initialisation, data order, augmentation and every step.
         num_workers: data-loading processes per device.
         threads: CPU threads of each training process (``None``: the cores left after the
@@ -61,6 +85,12 @@ class TrainingParams:
     adversary_steps: int = 1
     batch_size: int = 256
     max_epochs: int = 10
+    early_stopping_patience: int = 3
+    early_stopping_min_delta: float = 0.0
+    lr_schedule: str = "plateau"
+    lr_factor: float = 0.5
+    lr_patience: int = 1
+    min_lr: float = 1e-5
     seed: int = 0
     num_workers: int = 2
     threads: int | None = None
@@ -195,6 +225,16 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
         raise doc.error(("training", "adversary_steps"), "adversary_steps must be at least 1")
     if training.lambda_indep < 0:
         raise doc.error(("training", "lambda_indep"), "lambda_indep must be >= 0")
+    for key, ok, rule in (("early_stopping_patience", training.early_stopping_patience >= 0, ">= 0 (0 disables it)"),
+                          ("early_stopping_min_delta", training.early_stopping_min_delta >= 0, ">= 0"),
+                          ("lr_factor", 0 < training.lr_factor < 1, "between 0 and 1 (0.5 halves)"),
+                          ("lr_patience", training.lr_patience >= 1, "at least 1"),
+                          ("min_lr", training.min_lr >= 0, ">= 0")):
+        if not ok:
+            raise doc.error(("training", key), f"{key} must be {rule}")
+    if training.lr_schedule not in LR_SCHEDULES:
+        raise doc.error(("training", "lr_schedule"), f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
+                        f"got {training.lr_schedule!r}", fix="write lr_schedule: plateau (or none)")
     schema = _schema(doc, data.get("schema"))
     if model.head == "mfd" and schema is None:
         raise doc.error(("schema",), "an MFD model needs a metadata schema",

@@ -7,9 +7,15 @@ Manual optimisation, two optimisers, one batch:
 2. **adversary step** — on detached features, ``loss_adv = -[R2(...) + R2(...)]``; only the two
    adversaries are updated (``adversary_steps`` times; 1 in METHOD.md).
 
-Both optimisers are Adam(amsgrad=True). The baseline model (``head: baseline``) has no
-adversaries and trains on the BCE alone. With ``lambda = 0`` an MFD model still trains its
-adversaries, so the dependence between the subspaces is measured (logged) but not penalised.
+Both optimisers are Adam(amsgrad=True). With ``lr_schedule: plateau`` the MODEL optimiser's
+learning rate follows ``ReduceLROnPlateau`` on ``val/loss``; manual optimisation means Lightning
+does not step it, so :meth:`on_validation_end` does (never in the ``lambda_warmup_epochs``). The
+scheduler is returned by :meth:`configure_optimizers`, so its state is in every checkpoint and
+survives a resume. The learning rate of each epoch is logged as ``train/lr``.
+
+The baseline model (``head: baseline``) has no adversaries and trains on the BCE alone. With
+``lambda = 0`` an MFD model still trains its adversaries, so the dependence between the
+subspaces is measured (logged) but not penalised.
 
 Validation logs loss, penalty, the cross-subspace correlation and the mean and per-experiment
 AUROC / AUPRC (streaming, binned, constant memory: ``auroc_thresholds`` bins).
@@ -22,6 +28,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.trainer.states import TrainerFn
 from torchmetrics.classification import MultilabelAUROC, MultilabelAveragePrecision
 
 from mfd_model.diagnostics import cross_subspace_correlation
@@ -62,10 +69,28 @@ class MFDLightningModule(pl.LightningModule):
     def configure_optimizers(self):
         training = self.hparams["training"]
         model_opt = torch.optim.Adam(self.model.parameters(), lr=training["lr"], amsgrad=True)
+        schedulers = []
+        if training.get("lr_schedule", "none") == "plateau":
+            # improvement and patience counted like EarlyStopping's: by more than min_delta (absolute),
+            # reduced once lr_patience epochs in a row did not improve (PyTorch's patience is one less)
+            schedulers.append(torch.optim.lr_scheduler.ReduceLROnPlateau(
+                model_opt, mode="min", factor=training["lr_factor"], patience=training["lr_patience"] - 1,
+                threshold=training["early_stopping_min_delta"], threshold_mode="abs", min_lr=training["min_lr"]))
         if self.independence is None:
-            return model_opt
+            return {"optimizer": model_opt, "lr_scheduler": schedulers[0]} if schedulers else model_opt
         adversary_opt = torch.optim.Adam(self.independence.parameters(), lr=training["adversary_lr"], amsgrad=True)
-        return [model_opt, adversary_opt]
+        return ([model_opt, adversary_opt], schedulers) if schedulers else [model_opt, adversary_opt]
+
+    def on_validation_end(self) -> None:
+        """Step the plateau schedule with this epoch's ``val/loss`` (manual optimisation: Lightning does
+        not). Runs before the epoch-end ``last.ckpt``, so a resumed run has the stepped state."""
+        if self.trainer.sanity_checking or self.trainer.state.fn != TrainerFn.FITTING:
+            return
+        scheduler = self.lr_schedulers()
+        loss = self.trainer.callback_metrics.get("val/loss")
+        if scheduler is None or loss is None or self.current_epoch < self.lambda_warmup_epochs:
+            return
+        scheduler.step(float(loss))
 
     # ------------------------------------------------------------------ training
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
@@ -95,6 +120,8 @@ class MFDLightningModule(pl.LightningModule):
         self.manual_backward(loss)
         model_opt.step()
         self.untoggle_optimizer(model_opt)
+        # constant within an epoch (the schedule steps after validation); max keeps it exact
+        self.log("train/lr", float(model_opt.param_groups[0]["lr"]), on_step=False, on_epoch=True, reduce_fx="max")
 
         # 2. adversary step(s) on detached features: maximise R2
         if adversary_opt is not None:

@@ -4,7 +4,13 @@
     metadata + schema -> MetadataEncoder        ├-> MFDLightningModule -> Lightning Trainer (CPU, GPU, DDP)
     config.model -> ModelConfig                 ┘
     -> OUTPUT/checkpoints/{best,last}.ckpt, OUTPUT/model.pt, OUTPUT/logs (CSV), OUTPUT/tensorboard,
-       OUTPUT/training_curves.png, OUTPUT/val_per_experiment.tsv, OUTPUT/val_auroc_per_experiment.png
+       OUTPUT/training_curves.png, OUTPUT/val_per_experiment.tsv, OUTPUT/val_auroc_per_experiment.png,
+       OUTPUT/training_summary.json
+
+Training stops at convergence: early stopping on ``val/loss`` (``early_stopping_patience``), a
+plateau learning-rate schedule, ``max_epochs`` as the ceiling; ``model.pt`` is the best
+checkpoint (minimum ``val/loss``), and ``model.info`` / ``training_summary.json`` record the best
+epoch, the epoch it stopped at and why.
 
 ``--resume`` continues from ``OUTPUT/checkpoints/last.ckpt``. Data order, augmentation and every
 step's randomness are functions of (seed, epoch, step), and the data loader skips the batches a
@@ -32,7 +38,8 @@ from mfd_model.genome import Genome
 from mfd_model.metadata import MetadataEncoder
 from mfd_model.model_io import save_model
 
-from .callbacks import AtomicCheckpointIO, LastCheckpoint, TrainingPlots
+from .callbacks import (AtomicCheckpointIO, BestCheckpoint, ConvergenceStopping, LastCheckpoint, TrainingPlots,
+                        convergence_summary, write_summary)
 from .config import TrainConfig, TrainingParams
 from .dataset import EpochBatchSampler, WindowDataset
 from .labels import LabelStore
@@ -63,6 +70,9 @@ class WindowDataModule(pl.LightningDataModule):
         dataset = WindowDataset(self.store, self.genome, self.config.model.seq_len, augment=train,
                                 max_shift=t.max_shift, reverse_complement=t.reverse_complement, seed=t.seed)
         if train:
+            # Lightning draws the first batch before it calls set_epoch, and after a resume it keeps
+            # that iterator: it must already be the resumed epoch's (its number: epochs processed)
+            sampler.set_epoch(self.trainer.fit_loop.epoch_progress.current.processed if self.trainer else 0)
             sampler.skip_next(self._skip)
             self._skip = 0
             self.train_sampler = sampler
@@ -171,10 +181,13 @@ def _trainer(config: TrainConfig, store: LabelStore, progress: bool) -> pl.Train
     t = config.training
     out = config.output
     checkpoints = out / "checkpoints"
-    best = pl.callbacks.ModelCheckpoint(dirpath=checkpoints, filename="best", monitor="val/auroc_mean", mode="max",
-                                        save_top_k=1, enable_version_counter=False)
-    callbacks = [best, LastCheckpoint(checkpoints, t.checkpoint_every_n_steps),
-                 TrainingPlots(out, list(store.experiment_names))]
+    # order matters: the history is appended before LastCheckpoint writes the epoch-end last.ckpt
+    callbacks = [BestCheckpoint(checkpoints, warmup_epochs=t.lambda_warmup_epochs),
+                 TrainingPlots(out, list(store.experiment_names)),
+                 LastCheckpoint(checkpoints, t.checkpoint_every_n_steps)]
+    if t.early_stopping_patience > 0:
+        callbacks.insert(0, ConvergenceStopping(t.early_stopping_patience, t.early_stopping_min_delta,
+                                                warmup_epochs=t.lambda_warmup_epochs))
     _tensorboard_without_tensorflow()
     loggers = [pl.loggers.CSVLogger(out, name="logs", version=""),
                pl.loggers.TensorBoardLogger(out, name="tensorboard", version="", default_hp_metric=False)]
@@ -232,6 +245,15 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True, c
         chosen = best if best.exists() else last
         from mfd_model.model_io import load_model
         model = load_model(chosen)
+        summary = convergence_summary(trainer)
+        if summary["stop_reason"] is None:     # fit returned for another reason (e.g. no training batches)
+            epochs = summary["epochs_run"]
+            summary.update(stopped_epoch=epochs, stop_reason=f"stopped after {epochs} epochs")
         model.info["checkpoint"] = chosen.name
+        model.info.update({key: summary[key]
+                           for key in ("best_epoch", "best_val_loss", "stopped_epoch", "stop_reason")})
         save_model(model, model_path)
+        write_summary(config.output / "training_summary.json", {**summary, "checkpoint": chosen.name})
+        log.info("training stopped after epoch %s: %s; model.pt = best epoch %s (val/loss %s)",
+                 summary["epochs_run"], summary["stop_reason"], summary["best_epoch"], summary["best_val_loss"])
     return model_path
