@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("mfd_model.commands.train", "train MFD (or the baseline) from a label store: mfd train --config FILE.yaml"),
     "simulate": ("mfd_model.commands.simulate", "write a synthetic ENCODE-like data set with known biology and biases"),
     "check-disentanglement": ("mfd_model.commands.check_disentanglement",
-                              "on simulated data: do biological / technical features hold the planted biology / bias?"),
+                              "against a per-bin truth table: do biological / technical features hold the biology / bias?"),
     "embed": ("mfd_model.commands.embed", "biological / technical / full features of BED intervals (Parquet or NPZ)"),
     "attribute": ("mfd_model.commands.attribute", "attributions (IG, gradient x input, ISM) around sites, minus a baseline"),
     "motifs": ("mfd_model.commands.motifs", "first-layer filters as PWMs (MEME); global importance analysis of a motif"),

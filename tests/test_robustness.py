@@ -1,6 +1,8 @@
 """Spread over seeds and rank agreement of variant effects, against hand-computed values."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -49,3 +51,46 @@ def test_effect_agreement_refuses_different_variants():
         effect_agreement({"a": a, "b": b}, "biological")
     with pytest.raises(MFDError, match="not in the variant scores"):
         effect_agreement({"a": a, "b": a}, "technical")
+
+
+def _write_flow(folder, passed: bool, criteria: list[tuple[str, str]]) -> None:
+    (folder / "evaluation").mkdir(parents=True)
+    (folder / "disentanglement").mkdir()
+    claims = [{"claim": "test-bin mean AUROC within 0.01", "value": 0.004 if passed else 0.03, "bound": 0.01,
+               "passed": passed, "detail": ""},
+              {"claim": "Table 2 bias variants", "value": None, "bound": 0.0, "passed": None, "detail": "absent"}]
+    (folder / "evaluation" / "summary.json").write_text(json.dumps({"claims": claims}))
+    (folder / "disentanglement" / "criteria.tsv").write_text(
+        "result\tcriterion\n" + "".join(f"{r}\t{c}\n" for r, c in criteria))
+
+
+def _write_seed(folder, auroc: float, effects: np.ndarray) -> None:
+    (folder / "evaluation").mkdir(parents=True, exist_ok=True)
+    path = folder / "evaluation" / "summary.json"        # the demo's own flow has claims there too
+    summary = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**summary, "performance": {"mean_auroc": auroc}}))
+    header = "#CHROM\tPOS\tID\tREF\tALT\t" + "\t".join(f"MFD/e{j}/biological" for j in range(effects.shape[1]))
+    rows = [f"1\t{i + 1}\tv{i}\tA\tG\t" + "\t".join(f"{v:.6f}" for v in row) for i, row in enumerate(effects)]
+    (folder / "variants.tsv").write_text("\n".join([header, *rows]) + "\n")
+
+
+def test_robustness_report_from_the_demo_files(tmp_path):
+    from mfd_model.evaluate.robustness import robustness_report
+    demo, second = tmp_path / "demo", tmp_path / "second"
+    _write_flow(demo, True, [("PASS", "biology: bio features 0.9 vs tech features 0.6")])
+    _write_flow(second, False, [("FAIL", "kmer_X: tech features 0.6 vs bio features 0.7")])
+    rng = np.random.default_rng(2)
+    effects = rng.normal(size=(30, 2))
+    seeds = {0: demo, 1: tmp_path / "seed1", 2: tmp_path / "seed2"}
+    for (seed, folder), auroc, eff in zip(seeds.items(), (0.80, 0.82, 0.84), (effects, 3 * effects, -effects)):
+        _write_seed(folder, auroc, eff)
+    report = robustness_report({"demo": demo, "second simulation": second}, seeds, tmp_path / "robustness")
+    text = report.read_text()
+    assert "| test-bin mean AUROC within 0.01 | PASS (+0.0040) | FAIL (+0.0300) |" in text
+    assert "| Table 2 bias variants | not checked | not checked |" in text
+    assert "- FAIL kmer_X" in text and "sd 0.0200" in text
+    summary = json.loads((tmp_path / "robustness" / "summary.json").read_text())
+    assert summary["test_auroc_spread"]["mean"] == pytest.approx(0.82)
+    pairs = {(r["run_a"], r["run_b"]): r for r in summary["biological_effect_agreement"]}
+    assert pairs[("seed 0", "seed 1")]["spearman_all"] == pytest.approx(1.0)
+    assert pairs[("seed 0", "seed 2")]["spearman_mean_effect"] == pytest.approx(-1.0)

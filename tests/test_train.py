@@ -275,3 +275,27 @@ def test_provenance_says_simulated_or_real(tiny_store, tmp_path):
                                          test_chromosomes=("chr2",)), progress=False)
     assert _trained_on(store).startswith("simulated data from 'mfd simulate' (seed 0, 200,000 bp genome")
     assert _trained_on(LabelStore.open(tiny_store["store"])).startswith("real data: 3 experiments")
+
+
+@pytest.mark.parametrize("head", ["mfd", "baseline"])
+def test_head_learning_rate_multiplier(tiny_store, head):
+    """The output head (hypernetwork + biases, or the baseline's linear layer) gets lr * multiplier;
+    every other model parameter lr; each parameter is in exactly one group; one Adam step on the
+    head moves it by about lr * multiplier (Adam's first step is lr * sign(gradient))."""
+    from mfd_model.train.module import MFDLightningModule
+    built, _, config = _tiny_module(tiny_store, head=head)
+    module = MFDLightningModule(built.hparams["spec"], {**asdict(config.training), "lr": 1e-3, "head_lr_multiplier": 5.0})
+    optimisers = module.configure_optimizers()          # MFD: ([model, adversary], [scheduler]); baseline: dict
+    optimisers = optimisers[0] if isinstance(optimisers, tuple) else optimisers
+    model_opt = optimisers[0] if isinstance(optimisers, list) else optimisers["optimizer"]
+    trunk, head_group = model_opt.param_groups
+    assert (trunk["lr"], head_group["lr"]) == (1e-3, 5e-3)
+    head_ids = {id(p) for p in module.model.head.parameters()}
+    assert {id(p) for p in head_group["params"]} == head_ids
+    assert len(trunk["params"]) + len(head_group["params"]) == len(list(module.model.parameters()))
+    bias = module.model.head.bias
+    before = bias.detach().clone()
+    model_opt.zero_grad()
+    bias.sum().backward()
+    model_opt.step()
+    torch.testing.assert_close(before - bias.detach(), torch.full_like(before, 5e-3), rtol=1e-4, atol=1e-7)

@@ -68,7 +68,9 @@ class MFDLightningModule(pl.LightningModule):
     # ------------------------------------------------------------------ optimisers
     def configure_optimizers(self):
         training = self.hparams["training"]
-        model_opt = torch.optim.Adam(self.model.parameters(), lr=training["lr"], amsgrad=True)
+        model_opt = torch.optim.Adam(self._parameter_groups(float(training["lr"]),
+                                                            float(training.get("head_lr_multiplier", 1.0))),
+                                     lr=training["lr"], amsgrad=True)
         schedulers = []
         if training.get("lr_schedule", "none") == "plateau":
             # improvement and patience counted like EarlyStopping's: by more than min_delta (absolute),
@@ -80,6 +82,17 @@ class MFDLightningModule(pl.LightningModule):
             return {"optimizer": model_opt, "lr_scheduler": schedulers[0]} if schedulers else model_opt
         adversary_opt = torch.optim.Adam(self.independence.parameters(), lr=training["adversary_lr"], amsgrad=True)
         return ([model_opt, adversary_opt], schedulers) if schedulers else [model_opt, adversary_opt]
+
+    def _parameter_groups(self, lr: float, head_multiplier: float) -> list[dict[str, Any]]:
+        """The sequence model at ``lr``, the output head (MFD: hypernetwork + biases) at
+        ``lr * head_multiplier``. An MFD head's weights come out of a three-layer MLP shared by all
+        experiments, so with one learning rate they move more slowly than a baseline's free
+        weights (docs/convergence.md)."""
+        head = list(self.model.head.parameters())
+        in_head = {id(p) for p in head}
+        trunk = [p for p in self.model.parameters() if id(p) not in in_head]
+        return [{"params": trunk, "lr": lr, "name": "sequence model"},
+                {"params": head, "lr": lr * head_multiplier, "name": "output head"}]
 
     def on_validation_end(self) -> None:
         """Step the plateau schedule with this epoch's ``val/loss`` (manual optimisation: Lightning does

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="test", choices=("train", "valid", "test"), help="bins to probe (default test)")
     parser.add_argument("--max-bins", type=int, default=3000, help="probe at most this many bins (default 3000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bin subsample and the probes")
-    parser.add_argument("--out", help="folder for probes.tsv, dependence.tsv and probes.png")
+    parser.add_argument("--out", help="folder for probes.tsv, dependence.tsv, criteria.tsv and probes.png")
 
 
 def add_truth_role_arguments(parser) -> None:
@@ -76,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
         with StagedDir(args.out) as out:
             write_table(probes, out, "probes")
             write_table(dependence, out, "dependence")
+            write_table(pd.DataFrame([{"result": "SKIP" if ok is None else "PASS" if ok else "FAIL",
+                                       "criterion": sentence} for ok, sentence in results],
+                                     columns=["result", "criterion"]), out, "criteria")
             plot_probes(probes[probes["model"] == "model"], out / "probes.png")
         print(f"\ntables and plot written to {args.out}")
     if all(ok is None for ok, _ in results):

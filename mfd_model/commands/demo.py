@@ -15,7 +15,11 @@ Every step is the ``mfd`` command a user would type (run in this process), with 
     8. mfd evaluate               OUT/evaluation          Table 1 / Table 2 style tables, diagnostics, plots
 
 Steps whose outputs exist are skipped (delete OUT to start over); an interrupted training run is
-resumed. At the end the default model's weights are compared with the packaged default model
+resumed. ``--robustness`` then repeats the verdicts on a second simulation (another seed, motif set
+and bias strengths; ``OUT/second_simulation``) and trains the demo MFD with two more seeds
+(``OUT/seed1``, ``OUT/seed2``): ``OUT/robustness/report.md`` gives each simulation's claims and
+disentanglement criteria, the spread of test AUROC over seeds and the rank agreement of the
+biological variant effects between seeds. At the end the default model's weights are compared with the packaged default model
 (``mfd_model/default_model``), which this very command reproduces bit for bit from the seed.
 """
 from __future__ import annotations
@@ -26,11 +30,22 @@ import time
 from pathlib import Path
 
 
+# `mfd demo --robustness`: the second simulation (another seed, motif set and bias strengths) and the
+# extra training seeds on the demo data
+SECOND_SIMULATION = ("--seed", "1", "--motif-set", "alternative", "--kmer-strength", "3", "--gc-strength", "5")
+EXTRA_SEEDS = (1, 2)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outdir", default="build/demo", help="where everything goes (default build/demo)")
     parser.add_argument("--config", help="training config (default: the packaged train/configs/demo.yaml)")
     parser.add_argument("--skip-comparisons", action="store_true",
                         help="train only the default model (no lambda = 0 / baseline models, no comparisons)")
+    parser.add_argument("--robustness", action="store_true",
+                        help="then check the verdicts on a second simulation (mfd simulate "
+                             f"{' '.join(SECOND_SIMULATION)}) and over training seeds {', '.join(map(str, EXTRA_SEEDS))} "
+                             "(spread of test AUROC, rank agreement of variant effects): OUT/robustness/report.md "
+                             "(about 20 more minutes on 2 cores)")
 
 
 def _config_path(given: str | None) -> Path:
@@ -60,32 +75,41 @@ def _step(title: str, argv: list[str], done: bool = False) -> None:
     print(f"({time.time() - started:.0f} s)", flush=True)
 
 
-def run(args: argparse.Namespace) -> int:
-    out = Path(args.outdir)
-    config = _config_path(args.config)
-    sim, store = out / "sim", out / "labels"
-    data = ["--set", f"data.fasta={sim / 'genome.fa'}", "--set", f"data.metadata={sim / 'metadata.tsv'}",
+def _data_overrides(sim: Path, store: Path) -> list[str]:
+    """``--set`` options that point the demo config at one simulated data set and its label store."""
+    return ["--set", f"data.fasta={sim / 'genome.fa'}", "--set", f"data.metadata={sim / 'metadata.tsv'}",
             "--set", f"data.store={store}", "--set", f"schema={sim / 'schema.yaml'}"]
 
+
+def _train(title: str, config: Path, data: list[str], folder: Path, extra: list[str]) -> Path:
+    """``mfd train`` into ``folder`` (resumed when interrupted, skipped when done); returns model.pt."""
+    resume = ["--resume"] if (folder / "checkpoints" / "last.ckpt").exists() else []
+    _step(title, ["train", "--config", str(config), *data, "--set", f"output={folder}", *extra, *resume],
+          done=(folder / "model.pt").exists())
+    return folder / "model.pt"
+
+
+def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), comparisons: bool = True) -> None:
+    """Steps 1-8 of the module docstring on one simulated data set, everything under ``out``."""
+    sim, store = out / "sim", out / "labels"
+    data = _data_overrides(sim, store)
+
     _step("1. simulate an ENCODE-like data set with known biology and technical biases",
-          ["simulate", str(sim), "--quiet"], done=(sim / "truth" / "params.json").exists())
+          ["simulate", str(sim), *simulate_args, "--quiet"], done=(sim / "truth" / "params.json").exists())
     _step("2. prepare the label store", ["prepare", str(sim / "genome.fa"), str(sim / "metadata.tsv"), str(store),
                                          "--config", str(config), "--quiet"], done=(store / "store.json").exists())
     runs = {"run": []}
-    if not args.skip_comparisons:
+    if comparisons:
         runs["run_lambda0"] = ["--set", "training.lambda_indep=0"]
         runs["run_baseline"] = ["--set", "model.head=baseline"]
     for name, extra in runs.items():
-        folder = out / name
-        resume = ["--resume"] if (folder / "checkpoints" / "last.ckpt").exists() else []
-        _step(f"3. train {name}", ["train", "--config", str(config), *data, "--set", f"output={folder}", *extra,
-                                   *resume], done=(folder / "model.pt").exists())
+        _train(f"3. train {name}", config, data, out / name, extra)
     model = out / "run" / "model.pt"
-    if not args.skip_comparisons:
+    if comparisons:
         _step("4. check the disentanglement against the planted truth",
               ["check-disentanglement", str(model), "--reference", str(out / "run_lambda0" / "model.pt"),
                "--simulation", str(sim), "--store", str(store), "--out", str(out / "disentanglement")])
-    variants = [] if args.skip_comparisons else [
+    variants = [] if not comparisons else [
         "--variant", f"lambda0={out / 'run_lambda0' / 'model.pt'}",
         "--variant", f"baseline={out / 'run_baseline' / 'model.pt'}"]
     _step("5. export the Kipoi model group (PyTorch and TensorFlow variants)",
@@ -100,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
                 "--variant-scores", str(out / "variants.tsv"),
                 "--score-map", "combined=diff,biological=biological,technical=technical"]
-    if not args.skip_comparisons:
+    if comparisons:
         baseline = out / "run_baseline" / "model.pt"
         _step("7b. score them with the baseline model (Table 2's baseline row)", [
             "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"),
@@ -108,9 +132,47 @@ def run(args: argparse.Namespace) -> int:
         evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(out / "variants_baseline.tsv"),
                      "--baseline-score", "diff"]
     _step("8. evaluate: performance, enhancer classification, variant enrichment, diagnostics", evaluate)
-    _compare_with_default(model)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.outdir)
+    config = _config_path(args.config)
+    run_flow(out, config, comparisons=not args.skip_comparisons)
+    _compare_with_default(out / "run" / "model.pt")
+    if args.robustness:
+        if args.skip_comparisons:
+            from ..errors import MFDError
+            raise MFDError("--robustness compares MFD with its baseline", fix="leave out --skip-comparisons")
+        robustness(out, config)
     print(f"\nAll demo outputs are in {out}/ (see the README, 'What make demo does').")
     return 0
+
+
+def robustness(out: Path, config: Path) -> Path:
+    """The demo's verdicts again on a second simulation, and over training seeds; writes
+    ``OUT/robustness/report.md`` and ``summary.json``."""
+    sim, store = out / "sim", out / "labels"
+    data = _data_overrides(sim, store)
+    seeds = {0: out}
+    for seed in EXTRA_SEEDS:
+        folder = out / f"seed{seed}"
+        model = _train(f"R1. train the demo MFD with training seed {seed}", config, data, folder / "run",
+                       ["--set", f"training.seed={seed}"])
+        _step(f"R2. its biological variant effects (seed {seed})", [
+            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(folder / "variants.tsv"),
+            "-m", str(model), "-s", "biological", "-q"], done=(folder / "variants.tsv").exists())
+        _step(f"R3. its test-bin performance (seed {seed})", [
+            "evaluate", str(folder / "evaluation"), "-m", str(model), "--store", str(store), "--parts", "performance",
+            "--no-progress"], done=(folder / "evaluation" / "summary.json").exists())
+        seeds[seed] = folder
+    second = out / "second_simulation"
+    print(f"\n=== R4. the whole demo on a second simulation: mfd simulate {' '.join(SECOND_SIMULATION)}")
+    run_flow(second, config, simulate_args=SECOND_SIMULATION)
+
+    from ..evaluate.robustness import robustness_report
+    report = robustness_report({"demo": out, "second simulation": second}, seeds, out / "robustness")
+    print(f"\n=== robustness\n{report.read_text()}")
+    return report
 
 
 def _compare_with_default(model_path: Path) -> None:
