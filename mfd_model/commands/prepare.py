@@ -74,23 +74,27 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def _show_progress_messages() -> None:
-    """INFO messages of mfd_model (what prepare did, contig aliases, ignored records) on stderr."""
+def _show_progress_messages() -> logging.Handler:
+    """INFO messages of mfd_model (what prepare did, contig aliases, ignored records) on stderr,
+    until the returned handler is removed (``mfd demo`` runs later commands in this process)."""
     logger = logging.getLogger("mfd_model")
     logger.setLevel(logging.INFO)
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("mfd prepare: %(message)s"))
-        logger.addHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("mfd prepare: %(message)s"))
+    logger.addHandler(handler)
+    return handler
 
 
 def run(args: argparse.Namespace) -> int:
     from ..train.prepare import params_from_args, prepare_labels
     from ..yamlio import load_yaml
 
-    _show_progress_messages()
-    config = load_yaml(args.config) if args.config else None
-    params = params_from_args(args, config)
-    store = prepare_labels(params, progress=not args.quiet)
+    handler = _show_progress_messages()
+    try:
+        config = load_yaml(args.config) if args.config else None
+        params = params_from_args(args, config)
+        store = prepare_labels(params, progress=not args.quiet)
+    finally:
+        logging.getLogger("mfd_model").removeHandler(handler)
     print(store.summary())
     return 0
