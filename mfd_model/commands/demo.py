@@ -19,8 +19,9 @@ resumed. ``--robustness`` then repeats the verdicts on a second simulation (anot
 other bias strengths; ``OUT/second_simulation``) and trains the demo MFD with two more seeds
 (``OUT/seed1``, ``OUT/seed2``): ``OUT/robustness/report.md`` gives each simulation's claims and
 disentanglement criteria, the spread of test AUROC over seeds and the rank agreement of the
-biological variant effects between seeds. At the end the default model's weights are compared with the packaged default model
-(``mfd_model/default_model``), which this very command reproduces bit for bit from the seed.
+biological variant effects between seeds. At the end the default model's weights are compared with
+the packaged default model (``mfd_model/default_model``), which this very command reproduces bit
+for bit from the seed.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="then check the verdicts on a second simulation (mfd simulate "
                              f"{' '.join(SECOND_SIMULATION)}) and over training seeds {', '.join(map(str, EXTRA_SEEDS))} "
                              "(spread of test AUROC, rank agreement of variant effects): OUT/robustness/report.md "
-                             "(about 20 more minutes on 2 cores)")
+                             "(about 45 more minutes on 2 cores)")
 
 
 def _config_path(given: str | None) -> Path:
