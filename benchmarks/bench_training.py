@@ -6,7 +6,7 @@ Builds a simulated data set (``mfd simulate``, demo size) and its label store un
 build/bench_training/, then trains MFD with the real ``mfd train`` pieces (WindowDataModule,
 MFDLightningModule, Lightning Trainer) for a fixed number of steps per setting. A callback
 records, per step, the time from the end of one training step to the start of the next (the
-data loader's turn: fetching windows from the FASTA, encoding, labels) and the step itself.
+data loader's turn: gathering windows from the genome code array, encoding, labels) and the step itself.
 Reported: sequences per second and the data-wait share. Goal: < 10 % wait with 2 workers.
 """
 from __future__ import annotations
@@ -27,7 +27,6 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mfd_model.genome import Genome  # noqa: E402
 from mfd_model.metadata import MetadataSchema  # noqa: E402
 from mfd_model.train.config import DataParams, TrainConfig, TrainingParams  # noqa: E402
 from mfd_model.config import ModelConfig  # noqa: E402
@@ -79,7 +78,7 @@ def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int
     trainer = pl.Trainer(max_epochs=1, limit_train_batches=steps + 5, limit_val_batches=0, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          callbacks=[timer], accelerator=accelerator, devices=1, use_distributed_sampler=False)
-    trainer.fit(module, datamodule=WindowDataModule(store, Genome(store.fasta_path), config))
+    trainer.fit(module, datamodule=WindowDataModule(store, store.genome_codes(), config))
     wait, compute = sum(timer.wait), sum(timer.compute)
     return {"channels": channels, "workers": workers, "batch": batch, "accelerator": accelerator,
             "threads": torch.get_num_threads(), "steps": len(timer.compute), "seq_per_s": batch * len(timer.compute) / (wait + compute),

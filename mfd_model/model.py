@@ -3,7 +3,8 @@
 Deliberate choices (see METHOD.md; each is a documented decision, not an accident):
 
 * the public input is 4-channel one-hot DNA ``(N, 4, L)``; the dinucleotide encoding is the
-  model's first, parameter-free and differentiable step (:mod:`mfd_model.encoding`);
+  model's first, parameter-free and differentiable step (:mod:`mfd_model.encoding`); integer
+  base codes ``(N, L)`` are accepted too and one-hot encoded on the model's device;
 * the latent features are ordered **biological first, technical second** (the paper's
   ``s(1) = bio``; the original code put the technical half first);
 * ``forward`` returns probabilities, as the Kipoi zoo expects; ``logits`` gives the logits
@@ -24,13 +25,14 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .encoding import dinucleotide_encode
+from .encoding import dinucleotide_encode, one_hot
 from .errors import ConfigError, MFDError
 from .heads import BaselineHead, MFDHead
 from .metadata import MetadataEncoder, MetadataTable
 from .trunk import BasenjiTrunk
 
 GROUP_PREFIX = {"biological": "bio", "technical": "tech"}
+_CODE_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 
 class MFDModel(nn.Module):
@@ -45,7 +47,8 @@ class MFDModel(nn.Module):
         info: free-form provenance (what data, which command) kept with the weights.
 
     Shapes:
-        input ``x``: (N, 4, seq_len) one-hot DNA, ACGT order (N positions all zero or 0.25);
+        input ``x``: (N, 4, seq_len) one-hot DNA, ACGT order (N positions all zero or 0.25), or
+        (N, seq_len) integer base codes (0..3 = ACGT, anything else N; :mod:`mfd_model.encoding`);
         output: (N, O) probabilities.
     """
 
@@ -125,20 +128,24 @@ class MFDModel(nn.Module):
 
     # ------------------------------------------------------------------ the forward pass
     def _check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """One-hot DNA (N, 4, seq_len) in the parameters' dtype; integer codes (N, seq_len) are
+        one-hot encoded here, on their device."""
         if not isinstance(x, torch.Tensor):
             x = torch.as_tensor(x)
+        dtype = next(self.parameters()).dtype
+        if x.ndim == 2 and x.dtype in _CODE_DTYPES and x.shape[1] == self.config.seq_len:
+            return one_hot(x, dtype=dtype)
         expected = (4, self.config.seq_len)
         if x.ndim != 3 or tuple(x.shape[1:]) != expected:
-            raise ValueError(f"MFD expects one-hot DNA of shape (N, 4, {self.config.seq_len}) in ACGT order, "
-                             f"got {tuple(x.shape)}")
-        dtype = next(self.parameters()).dtype
+            raise ValueError(f"MFD expects one-hot DNA of shape (N, 4, {self.config.seq_len}) in ACGT order "
+                             f"(or integer base codes of shape (N, {self.config.seq_len})), got {tuple(x.shape)}")
         return x.to(dtype) if x.dtype != dtype else x
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Latent features ``s = [s_bio, s_tech]``.
 
         Args:
-            x: one-hot DNA, shape=(N, 4, seq_len).
+            x: one-hot DNA, shape=(N, 4, seq_len), or base codes, shape=(N, seq_len).
         Returns:
             torch.Tensor, shape=(N, latent_dim).
         """

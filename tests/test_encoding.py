@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from mfd_model.encoding import (ALPHABET, DINUCLEOTIDES, decode_one_hot, dinucleotide_encode, one_hot_encode,
-                                one_hot_encode_batch, reverse_complement_dinucleotide, reverse_complement_one_hot)
+from mfd_model.encoding import (ALPHABET, DINUCLEOTIDES, base_codes, base_indices, decode_codes, decode_one_hot,
+                                dinucleotide_encode, one_hot, one_hot_encode, one_hot_encode_batch,
+                                reverse_complement_codes, reverse_complement_dinucleotide, reverse_complement_one_hot)
 
 COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
 
@@ -50,6 +51,39 @@ def test_one_hot_batch_equals_single():
     assert np.array_equal(batch, np.stack([one_hot_encode(s) for s in seqs]))
     with pytest.raises(ValueError, match="equal length"):
         one_hot_encode_batch(["ACG", "AC"])
+
+
+def test_base_codes_are_the_one_table():
+    """Every byte: ACGT (any case) -> 0..3, anything else -> 4 (N); indices are the same with N -> -1."""
+    every_byte = bytes(range(256))
+    expected = ["ACGT".index(chr(b).upper()) if chr(b).upper() in "ACGT" else 4 for b in range(256)]
+    assert base_codes(every_byte).tolist() == expected and base_codes(every_byte).dtype == np.uint8
+    assert base_indices(every_byte).tolist() == [-1 if c == 4 else c for c in expected]
+    assert decode_codes(base_codes("acgtNRyx")) == "ACGTNNNN"
+    rng = np.random.default_rng(3)
+    seqs = [random_sequence(rng, 40, n_rate=0.2) for _ in range(5)]
+    codes = np.stack([base_codes(s) for s in seqs])
+    assert [decode_codes(c) for c in reverse_complement_codes(codes)] == [reverse_complement(s) for s in seqs]
+
+
+def test_one_hot_of_codes_numpy_torch_and_kipoiseq_n():
+    """One encoder for codes (uint8, N = 4), indices (int8, N = -1), numpy and torch; N as 0 or 0.25."""
+    rng = np.random.default_rng(4)
+    seqs = [random_sequence(rng, 30, n_rate=0.2) for _ in range(6)]
+    expected = np.zeros((6, 4, 30), dtype=np.float32)
+    for n, seq in enumerate(seqs):
+        for i, base in enumerate(seq):
+            expected[n, :, i] = [float(base == b) for b in ALPHABET] if base in ALPHABET else 0.25
+    codes = np.stack([base_codes(s) for s in seqs])
+    indices = np.stack([base_indices(s) for s in seqs])
+    for kind in (codes, indices):
+        np.testing.assert_array_equal(one_hot(kind, n_value=0.25), expected)
+        np.testing.assert_array_equal(one_hot(torch.from_numpy(kind), n_value=0.25).numpy(), expected)
+        np.testing.assert_array_equal(one_hot(kind), np.where(expected == 0.25, 0, expected))
+    assert one_hot(codes).dtype == np.float32 and one_hot(torch.from_numpy(codes)).dtype == torch.float32
+    assert one_hot(codes, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(one_hot_encode_batch(seqs, n_value=0.25), expected)
+    np.testing.assert_array_equal(one_hot(reverse_complement_codes(codes)), reverse_complement_one_hot(one_hot(codes)))
 
 
 def test_dinucleotides_equal_brute_force_loop():

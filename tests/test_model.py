@@ -33,6 +33,23 @@ def test_wrong_input_shape_is_a_clear_error(toy_model):
         toy_model(torch.zeros(2, 1152, 4))
 
 
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int64])
+def test_base_codes_give_the_outputs_of_their_one_hot(toy_model, dtype):
+    """Integer codes (N, L) are one-hot encoded inside the model: same outputs as the one-hot input."""
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 5, size=(4, 1152))                     # 4 = N
+    onehot = np.zeros((4, 4, 1152), dtype=np.float32)              # reference: set each base by hand
+    for n, i in zip(*np.nonzero(codes < 4)):
+        onehot[n, codes[n, i], i] = 1
+    with torch.no_grad():
+        expected = toy_model(torch.from_numpy(onehot))
+        torch.testing.assert_close(toy_model(torch.from_numpy(codes).to(dtype)), expected, rtol=0, atol=0)
+        torch.testing.assert_close(toy_model.features(torch.from_numpy(codes).to(dtype)),
+                                   toy_model.features(torch.from_numpy(onehot)), rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"\(N, 1152\)"):
+        toy_model(torch.zeros(2, 1151, dtype=dtype))
+
+
 def test_float64_kipoiseq_input_accepted(toy_model):
     x = random_onehot(3, 1152)
     with torch.no_grad():

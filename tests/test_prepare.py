@@ -18,7 +18,9 @@ import pytest
 
 from mfd_model import MFDError
 from mfd_model.cli import main
+from mfd_model.encoding import decode_codes
 from mfd_model.genome import Genome
+from mfd_model.genome_codes import GenomeCodes
 from mfd_model.train.labels import LabelStore
 from mfd_model.train.prepare import PrepareParams, prepare_labels, validation_rows
 from mfd_model.yamlio import load_yaml
@@ -332,8 +334,11 @@ def test_store_round_trip_and_contents(toy):
     assert sum(info["splits"].values()) == info["n_bins"] and info["splits"]["test"] == 2
     assert info["created"] and info["mfd_version"]
     assert [p.name for p in sorted((toy["dir"] / "store").iterdir())] == [
-        "bin_contig.npy", "bin_start.npy", "label_indices.npy", "label_indptr.npy", "metadata.tsv", "split.npy",
-        "store.json"]
+        "bin_contig.npy", "bin_start.npy", "genome.codes.json", "genome.codes.npy", "label_indices.npy",
+        "label_indptr.npy", "metadata.tsv", "split.npy", "store.json"]
+    codes = GenomeCodes.open(toy["dir"] / "store" / "genome.codes.npy", Genome(toy["fasta"]))   # the genome cache
+    assert [decode_codes(codes.fetch(name, 0, len(seq))) for name, seq in toy["seqs"].items()] == \
+        [seq.upper().translate(str.maketrans("RYKMSWBDHV", "NNNNNNNNNN")) for seq in toy["seqs"].values()]
     assert not list(toy["dir"].glob(".store*"))                 # no temporary folder left behind
     summary = opened.summary()
     assert f"{len(bins):,} bins of 10 bp x 4 experiments" in summary and "chrUn 1" in summary

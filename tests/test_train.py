@@ -91,7 +91,7 @@ def test_windows_are_centred_and_augmented_correctly(tiny_store):
     genome = Genome(tiny_store["fasta"])
     rows = store.indices("train")[:40]
     key = BatchKey(epoch=0, number=0, rows=rows)
-    plain = WindowDataset(store, genome, 1152, augment=False)
+    plain = WindowDataset(store, store.genome_codes(), 1152, augment=False)
     x, y = plain[key]
     assert x.shape == (40, 4, 1152) and x.dtype == torch.float32 and y.shape == (40, 3)
     np.testing.assert_array_equal(y.numpy(), store.labels(rows))
@@ -99,7 +99,7 @@ def test_windows_are_centred_and_augmented_correctly(tiny_store):
         chrom, start, end = store.bin_interval(row)
         centre = (start + end) // 2
         np.testing.assert_array_equal(x[i].numpy(), one_hot_encode(genome.fetch(chrom, centre - 576, centre + 576)))
-    augmented = WindowDataset(store, genome, 1152, augment=True, max_shift=3, seed=1)
+    augmented = WindowDataset(store, store.genome_codes(), 1152, augment=True, max_shift=3, seed=1)
     xa, _ = augmented[key]
     flips = 0
     for i, row in enumerate(rows):
@@ -118,6 +118,74 @@ def test_windows_are_centred_and_augmented_correctly(tiny_store):
     assert torch.equal(again, xa)                                            # a pure function of (seed, epoch, batch)
 
 
+def _reference_batch(fasta, store: LabelStore, key: BatchKey, seq_len: int, *, augment: bool, max_shift: int,
+                     reverse_complement: bool, seed: int) -> np.ndarray:
+    """Training batch as it was made before the code cache: one pyfaidx read per window, N-padded
+    by hand, reverse-complemented as a string, one-hot set letter by letter. The augmentation draws
+    are the documented protocol: rng(seed, epoch, batch) -> shifts, then reverse-complement flags."""
+    n = len(key.rows)
+    shifts, flips = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    if augment:
+        rng = np.random.default_rng([seed, key.epoch, key.number])
+        shifts = rng.integers(-max_shift, max_shift + 1, size=n)
+        flips = (rng.random(n) < 0.5) & reverse_complement
+    x = np.zeros((n, 4, seq_len), dtype=np.float32)
+    for i, row in enumerate(key.rows):
+        chrom = store.contigs[store.bin_contig[row]]
+        start = int(store.bin_start[row]) + store.bin_size // 2 - seq_len // 2 + int(shifts[i])
+        length = len(fasta[chrom])
+        lo, hi = min(max(start, 0), length), max(min(start + seq_len, length), 0)
+        seq = "N" * min(max(-start, 0), seq_len) + (str(fasta[chrom][lo:hi]).upper() if hi > lo else "")
+        seq += "N" * (seq_len - len(seq))
+        if flips[i]:
+            seq = "".join({"A": "T", "C": "G", "G": "C", "T": "A"}.get(b, "N") for b in reversed(seq))
+        for j, base in enumerate(seq):
+            if base in "ACGT":
+                x[i, "ACGT".index(base), j] = 1.0
+    return x
+
+
+def test_batches_are_bit_identical_to_per_window_fasta_reads(tmp_path):
+    """The gathered batches are today's batches: same windows, shifts, strands, dtype and bytes, at
+    contig ends and N runs, with and without augmentation, also after a mid-epoch resume."""
+    import pyfaidx
+    from mfd_model.train.prepare import PrepareParams, prepare_labels
+    from variant_helpers import write_fasta
+    rng = np.random.default_rng(0)
+    seqs = {}
+    for name, length in (("chr1", 9_000), ("chr2", 1_300), ("chr3", 700)):
+        seq = rng.choice(list("ACGTacgtNRY"), size=length, p=[0.2, 0.2, 0.2, 0.2, 0.04, 0.04, 0.04, 0.04, 0.02, 0.01, 0.01])
+        seq[:200], seq[-150:], seq[1_000:1_100] = "N", "n", "N"                 # N ends and an N gap
+        seqs[name] = "".join(seq)
+    fasta_path = write_fasta(tmp_path / "genome.fa", seqs, width=50)
+    (tmp_path / "peaks.bed").write_text("chr1\t300\t900\tp1\nchr2\t0\t500\tp2\n")
+    (tmp_path / "metadata.tsv").write_text("experiment\tpeak_file\ne1\tpeaks.bed\n")
+    store = prepare_labels(PrepareParams(fasta=str(fasta_path), metadata=str(tmp_path / "metadata.tsv"),
+                                         store=str(tmp_path / "store"), max_n_fraction=1.0, test_chromosomes=("chr3",),
+                                         valid_fraction=0.2, valid_block_bins=2), progress=False)
+    assert store.n_bins == 9_000 // 128 + 1_300 // 128 + 700 // 128                     # every bin, N or not
+    fasta, genome = pyfaidx.Fasta(str(fasta_path)), store.genome_codes()
+    rows = np.concatenate([store.indices("train"), store.indices("test")])
+    batches = 0
+    for seq_len, max_shift in ((384, 3), (1_152, 3), (131, 200)):
+        for augment in (True, False):
+            settings = dict(augment=augment, max_shift=max_shift, reverse_complement=True, seed=7)
+            dataset = WindowDataset(store, genome, seq_len, **settings)
+            sampler = EpochBatchSampler(rows, 8, shuffle=augment, seed=7, drop_last=augment)
+            for epoch in (0, 1):
+                sampler.set_epoch(epoch)
+                keys = list(sampler)
+                for key, (x, y) in zip(keys, torch.utils.data.DataLoader(dataset, sampler=sampler, batch_size=None)):
+                    expected = _reference_batch(fasta, store, key, seq_len, **settings)
+                    assert x.dtype == torch.float32 and x.is_contiguous() and x.shape == expected.shape
+                    assert x.numpy().tobytes() == expected.tobytes()
+                    np.testing.assert_array_equal(y.numpy(), store.labels(key.rows))
+                    batches += 1
+                sampler.skip_next(2)                                       # mid-epoch resume
+                assert all(torch.equal(dataset[key][0], dataset[full][0]) for key, full in zip(sampler, keys[2:]))
+    assert batches >= 100
+
+
 # ----------------------------------------------------------------------------- the training step
 def _tiny_module(tiny_store, lambda_indep=0.5, head="mfd"):
     from mfd_model.train.module import MFDLightningModule
@@ -134,7 +202,7 @@ def test_one_step_equals_a_hand_written_method_section_5(tiny_store):
     import lightning.pytorch as pl
     from mfd_model.independence import r2_penalty
     module, store, config = _tiny_module(tiny_store, lambda_indep=0.5)
-    dataset = WindowDataset(store, Genome(tiny_store["fasta"]), 1152, augment=False)
+    dataset = WindowDataset(store, store.genome_codes(), 1152, augment=False)
     x, y = dataset[BatchKey(0, 0, store.indices("train")[:32])]
     model, adversaries = copy.deepcopy(module.model).train(), copy.deepcopy(module.independence).train()
 

@@ -1,8 +1,11 @@
-"""Streaming training data: sequence windows read from the FASTA, labels from the label store.
+"""Streaming training data: sequence windows gathered from the genome's code array, labels from the store.
 
-Nothing is materialised up front: a batch is a list of label-store rows; the dataset cuts the
-``seq_len`` window centred on each bin from the FASTA (pyfaidx; BGZF works), one-hot encodes the
-batch in one vectorised call and gathers the batch's labels from the sparse store.
+Nothing is materialised up front: a batch is a list of label-store rows; the dataset gathers the
+``seq_len`` windows centred on the batch's bins in one vectorised step from the genome held as
+base codes (:class:`mfd_model.genome_codes.GenomeCodes`, the label store's memory-mapped cache;
+``N`` past contig ends), one-hot encodes them (:func:`mfd_model.encoding.one_hot`) and gathers
+the batch's labels from the sparse store. The batches are bit for bit those of reading each
+window from the FASTA and one-hot encoding it (tests/test_train.py checks against such a reader).
 
 Augmentation (training only, paper / METHOD.md section 3): random reverse complement
 (p = 0.5) and a random shift of the window by up to ``max_shift`` bp. The randomness is a pure
@@ -18,8 +21,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from mfd_model.encoding import one_hot_encode_batch
-from mfd_model.genome import Genome
+from mfd_model.encoding import one_hot
+from mfd_model.genome_codes import GenomeCodes
 
 from .labels import LabelStore
 
@@ -94,7 +97,8 @@ class WindowDataset(Dataset):
 
     Args:
         store: the label store.
-        genome: the FASTA the store was made from.
+        genome: the genome the store was made from, as base codes (:meth:`LabelStore.genome_codes
+            <mfd_model.train.labels.LabelStore.genome_codes>` opens the store's cache).
         seq_len: window length in bp, centred on the bin.
         augment: apply reverse complement / shift augmentation.
         max_shift: largest shift in bp.
@@ -105,7 +109,7 @@ class WindowDataset(Dataset):
     y shape=(B, O) float32.
     """
 
-    def __init__(self, store: LabelStore, genome: Genome, seq_len: int, *, augment: bool,
+    def __init__(self, store: LabelStore, genome: GenomeCodes, seq_len: int, *, augment: bool,
                  max_shift: int = 3, reverse_complement: bool = True, seed: int = 0) -> None:
         self.store = store
         self.genome = genome
@@ -114,8 +118,8 @@ class WindowDataset(Dataset):
         self.max_shift = max_shift
         self.reverse_complement = reverse_complement
         self.seed = seed
-        # label-store contig index -> the FASTA's spelling
-        self.contig_names = [genome.require(name) for name in store.contigs]
+        # label-store contig index -> index into the code array's contigs
+        self.contig_ids = np.array([genome.contig_index(name) for name in store.contigs], dtype=np.int64)
 
     def __len__(self) -> int:
         return self.store.n_bins
@@ -125,18 +129,25 @@ class WindowDataset(Dataset):
         centre = self.store.bin_start[rows] + self.store.bin_size // 2
         return centre - self.seq_len // 2
 
-    def __getitem__(self, key: BatchKey) -> tuple[torch.Tensor, torch.Tensor]:
+    def augmentation(self, key: BatchKey) -> tuple[np.ndarray, np.ndarray]:
+        """The batch's shifts (int64, shape=(B,)) and reverse-complement flags (bool, shape=(B,)):
+        a pure function of (seed, epoch, batch number); zeros / ``False`` without ``augment``."""
+        n = len(key.rows)
+        if not self.augment:
+            return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+        rng = np.random.default_rng([self.seed, key.epoch, key.number])
+        shifts = rng.integers(-self.max_shift, self.max_shift + 1, size=n)
+        flip = (rng.random(n) < 0.5) & self.reverse_complement
+        return shifts, flip
+
+    def codes(self, key: BatchKey) -> np.ndarray:
+        """The batch's windows as base codes (shifted, reverse-complemented), shape=(B, seq_len), uint8."""
         rows = np.asarray(key.rows)
-        starts = self.window_starts(rows)
-        flip = np.zeros(len(rows), dtype=bool)
-        if self.augment:
-            rng = np.random.default_rng([self.seed, key.epoch, key.number])
-            starts = starts + rng.integers(-self.max_shift, self.max_shift + 1, size=len(rows))
-            flip = (rng.random(len(rows)) < 0.5) & self.reverse_complement
-        contigs = self.store.bin_contig[rows]
-        sequences = [self.genome.fetch(self.contig_names[c], s, s + self.seq_len) for c, s in zip(contigs, starts)]
-        x = one_hot_encode_batch(sequences)
-        if flip.any():
-            x[flip] = x[flip][:, ::-1, ::-1]
-        y = self.store.labels(rows)
-        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.asarray(y, dtype=np.float32))
+        shifts, flip = self.augmentation(key)
+        contigs = self.contig_ids[self.store.bin_contig[rows]]
+        return self.genome.windows(contigs, self.window_starts(rows) + shifts, self.seq_len, reverse=flip)
+
+    def __getitem__(self, key: BatchKey) -> tuple[torch.Tensor, torch.Tensor]:
+        x = one_hot(self.codes(key))
+        y = self.store.labels(np.asarray(key.rows))
+        return torch.from_numpy(x), torch.from_numpy(np.asarray(y, dtype=np.float32))

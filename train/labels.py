@@ -11,6 +11,8 @@ A store is a directory::
     split.npy           int8  (n_bins,)       0 train, 1 valid, 2 test
     label_indptr.npy    int64 (n_bins + 1,)   CSR row pointer over the kept bins
     label_indices.npy   int32 (nnz,)          experiment index of each positive label, sorted per row
+    genome.codes.npy    uint8 (G,)            the FASTA as base codes, a cache with its header
+    genome.codes.json                         genome.codes.json (:mod:`mfd_model.genome_codes`)
 
 Rows are the bins kept by ``prepare`` in genome order (FASTA contig order, then position).
 Labels are never held as a dense bins x experiments matrix: :meth:`LabelStore.labels`
@@ -26,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from mfd_model.errors import MFDError
+from mfd_model.genome_codes import GenomeCodes
 from mfd_model.metadata import MetadataTable
 
 FORMAT = "mfd-labels/1"
@@ -40,6 +43,7 @@ ARRAYS: dict[str, tuple[str, str]] = {
     "label_indptr": ("int64", "n_bins + 1"),
     "label_indices": ("int32", "nnz"),
 }
+GENOME_CODES = "genome.codes.npy"          # the genome code cache inside the store
 REQUIRED_KEYS = ("format", "bin_size", "n_bins", "n_experiments", "n_positive_labels", "experiments",
                  "id_column", "peaks_column", "fasta", "params", "counts", "splits")
 
@@ -177,6 +181,19 @@ class LabelStore:
         if checksum and genome.checksum() != self.fasta_sha256:
             raise MFDError(f"FASTA checksum differs from the one recorded in label store {self.path}",
                            path=genome.path, fix=fix)
+
+    def genome_codes(self, fasta: str | Path | None = None, progress: bool = False) -> GenomeCodes:
+        """The genome as base codes, memory-mapped from the store's cache (``genome.codes.npy``).
+
+        Checks ``fasta`` (default: the FASTA the store was made from) with :meth:`check_fasta`,
+        then opens the cache, or builds it when it is missing, stale or corrupt (an
+        :class:`MFDError` if the store folder is not writable).
+        """
+        from mfd_model.genome import Genome
+        genome = Genome(fasta or self.fasta_path)
+        self.check_fasta(genome)
+        return GenomeCodes.open_or_build(self.path / GENOME_CODES, genome, fasta_sha256=self.fasta_sha256,
+                                         progress=progress)
 
     def summary(self) -> str:
         """A few lines: bins kept and dropped with reasons, positives, splits, ignored peaks."""

@@ -5,7 +5,8 @@ What it does, in order (every default below is a :class:`PrepareParams` field):
 1. **Tile** each FASTA contig into contiguous bins of ``bin_size`` bp (128) from position 0;
    the last, partial bin of a contig is dropped.
 2. **N filter**: a bin with more than ``max_n_fraction`` (0.1) of its bases not A/C/G/T is
-   dropped. The FASTA is scanned contig by contig in ~1 Mb chunks, vectorised.
+   dropped. The FASTA is read once, into base codes (the genome code cache the store keeps,
+   :mod:`mfd_model.genome_codes`), and N is counted per bin from them, vectorised.
 3. **Blacklist** (optional BED): a bin overlapping a blacklisted interval by >= 1 bp is dropped.
 4. **Labels**, one peak file at a time: peaks on contigs absent from the FASTA, peaks starting
    at or past a contig end and empty peaks (start == end) are counted and ignored; peaks running
@@ -26,7 +27,8 @@ Memory grows with the number of positive labels (4 bytes each while reading, 8 w
 the CSR, plus a few per-bin arrays), never with bins x experiments: each experiment keeps its
 positive bins (int32); a counting sort over bins then places experiments in increasing order,
 so each CSR row comes out sorted without a comparison sort. The store is written to a
-temporary folder beside ``store`` and renamed when complete.
+temporary folder beside ``store`` and renamed when complete; it includes the genome code cache
+(``genome.codes.npy`` + ``.json``) that ``mfd train`` gathers its windows from.
 """
 from __future__ import annotations
 
@@ -47,18 +49,18 @@ import pandas as pd
 
 from mfd_model.bed import read_bed
 from mfd_model.errors import ConfigError, MetadataError, MFDError
+from mfd_model.encoding import N_CODE
 from mfd_model.genome import Genome
+from mfd_model.genome_codes import GenomeCodes, sidecar_path
 from mfd_model.metadata import MetadataTable
 from mfd_model.yamlio import LocatedYaml
 
-from .labels import FORMAT, SPLIT_CODES, LabelStore
+from .labels import FORMAT, GENOME_CODES, SPLIT_CODES, LabelStore
 
 log = logging.getLogger(__name__)
 
-_ACGT = np.zeros(256, dtype=bool)
-_ACGT[np.frombuffer(b"ACGTacgt", dtype=np.uint8)] = True
 _REGION = re.compile(r"^\s*([^:\s]+):([0-9][0-9.eE+,_]*)-([0-9][0-9.eE+,_]*)\s*$")
-SCAN_CHUNK_BP = 1 << 20
+COUNT_CHUNK_BP = 1 << 24
 
 
 # ============================================================================ parameters
@@ -424,27 +426,20 @@ class ContigMapper:
 
 
 # ============================================================================ bin filters
-def scan_n(genome: Genome, tiling: Tiling, progress: bool = True) -> np.ndarray:
-    """Number of non-ACGT bases in every tile: int32, shape=(n_tiles,). Reads the FASTA contig by
-    contig in ~1 Mb chunks."""
-    from tqdm.auto import tqdm
-
+def count_n(codes: GenomeCodes, tiling: Tiling) -> np.ndarray:
+    """Number of non-ACGT bases in every tile, from the genome's base codes: int32, shape=(n_tiles,).
+    Counted contig by contig in chunks of ~16 Mb (bounded memory)."""
     b = tiling.bin_size
-    chunk = b * max(1, SCAN_CHUNK_BP // b)
+    chunk = b * max(1, COUNT_CHUNK_BP // b)
     n_count = np.zeros(tiling.total, dtype=np.int32)
-    with tqdm(total=int((tiling.n_tiles * b).sum()), unit="bp", unit_scale=True, desc="scanning FASTA for N",
-              disable=not progress, leave=False) as bar:
-        for c, name in enumerate(tiling.names):
-            tiled_bp = int(tiling.n_tiles[c]) * b
-            for lo in range(0, tiled_bp, chunk):
-                hi = min(lo + chunk, tiled_bp)
-                seq = np.frombuffer(genome.fetch(name, lo, hi).encode("ascii", "replace"), dtype=np.uint8)
-                if len(seq) != hi - lo:
-                    raise MFDError(f"FASTA returned {len(seq)} bases for {name}:{lo}-{hi}", path=genome.path,
-                                   fix="re-create the index (.fai) of the FASTA")
-                first = int(tiling.offset[c]) + lo // b
-                n_count[first:first + (hi - lo) // b] = (~_ACGT[seq]).reshape(-1, b).sum(axis=1)
-                bar.update(hi - lo)
+    for c, name in enumerate(tiling.names):
+        offset = int(codes.offsets[codes.contig_index(name)])
+        tiled_bp = int(tiling.n_tiles[c]) * b
+        for lo in range(0, tiled_bp, chunk):
+            hi = min(lo + chunk, tiled_bp)
+            first = int(tiling.offset[c]) + lo // b
+            is_n = np.asarray(codes.codes[offset + lo:offset + hi]) == N_CODE
+            n_count[first:first + (hi - lo) // b] = is_n.reshape(-1, b).sum(axis=1)
     return n_count
 
 
@@ -691,13 +686,28 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
     _check_target(store, params.overwrite)
     genome = Genome(params.fasta)
     experiments = read_experiments(params)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    scratch = store.parent / f".{store.name}.codes-{os.getpid()}"
+    scratch.mkdir(exist_ok=True)
+    try:
+        fasta_sha256 = genome.checksum()
+        codes = GenomeCodes.from_fasta(genome, scratch / GENOME_CODES, fasta_sha256=fasta_sha256, progress=progress)
+        _prepare(params, store, genome, fasta_sha256, codes, experiments, progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return LabelStore.open(store)
+
+
+def _prepare(params: PrepareParams, store: Path, genome: Genome, fasta_sha256: str, codes: GenomeCodes,
+             experiments: Experiments, progress: bool) -> None:
+    """Steps 1-6 of the module docstring, then write the store (with the code cache ``codes``)."""
     mapper = ContigMapper(genome)
     tiling = Tiling.of(genome.contigs, params.bin_size)
     log.info("%d contigs, %s bp -> %s bins of %d bp; %d experiments", len(tiling.names),
              f"{int(tiling.lengths.sum()):,}", f"{tiling.total:,}", params.bin_size, len(experiments.names))
     counts: dict[str, Any] = {"bins_tiled": tiling.total}
 
-    n_rich = scan_n(genome, tiling, progress) > int(math.floor(params.max_n_fraction * params.bin_size + 1e-9))
+    n_rich = count_n(codes, tiling) > int(math.floor(params.max_n_fraction * params.bin_size + 1e-9))
     black = (blacklisted_tiles(params.blacklist, mapper, tiling, counts) if params.blacklist
              else np.zeros(tiling.total, dtype=bool))
     keep = ~n_rich & ~black
@@ -730,7 +740,7 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
         "id_column": params.id_column,
         "peaks_column": params.peaks_column,
         "peak_files": [str(p) for p in experiments.peak_files],
-        "fasta": {"path": str(genome.path.absolute()), "sha256": genome.checksum(), "contigs": dict(genome.contigs)},
+        "fasta": {"path": str(genome.path.absolute()), "sha256": fasta_sha256, "contigs": dict(genome.contigs)},
         "params": params.to_dict(),
         "counts": counts,
         "splits": {name: int((split == code).sum()) for name, code in SPLIT_CODES.items()},
@@ -739,8 +749,8 @@ def prepare_labels(params: PrepareParams, progress: bool = True) -> LabelStore:
     }
     arrays = {"bin_contig": bin_contig, "bin_start": bin_start, "split": split,
               "label_indptr": indptr, "label_indices": indices}
-    _write_store(store, info, experiments.table, arrays, params.overwrite)
-    return LabelStore.open(store)
+    cache = [Path(codes.path), sidecar_path(codes.path)]
+    _write_store(store, info, experiments.table, arrays, params.overwrite, cache)
 
 
 def _peak_counts(peaks: PeakCounts, dropped: np.ndarray, per_experiment: np.ndarray) -> dict[str, Any]:
@@ -768,7 +778,7 @@ def _is_store(path: Path) -> bool:
 
 def _check_target(store: Path, overwrite: bool) -> None:
     if not store.exists():
-        return                                                  # missing parent folders are created at the end
+        return                                                  # missing parent folders are created later
     empty_dir = store.is_dir() and not any(store.iterdir())
     if empty_dir:
         return
@@ -781,8 +791,9 @@ def _check_target(store: Path, overwrite: bool) -> None:
 
 
 def _write_store(store: Path, info: dict[str, Any], table: MetadataTable, arrays: dict[str, np.ndarray],
-                 overwrite: bool) -> None:
-    """Write into ``.<name>.tmp-<pid>`` beside ``store`` and rename it into place when complete."""
+                 overwrite: bool, files: Collection[Path] = ()) -> None:
+    """Write into ``.<name>.tmp-<pid>`` beside ``store`` (``files`` moved in) and rename it into place
+    when complete."""
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.parent / f".{store.name}.tmp-{os.getpid()}"
     if tmp.exists():
@@ -793,6 +804,8 @@ def _write_store(store: Path, info: dict[str, Any], table: MetadataTable, arrays
             np.save(tmp / f"{name}.npy", array, allow_pickle=False)
         table.frame.to_csv(tmp / "metadata.tsv", sep="\t", index=False)
         (tmp / "store.json").write_text(json.dumps(info, indent=1) + "\n")
+        for path in files:
+            os.replace(path, tmp / path.name)
         old = None
         if store.exists():
             if any(store.iterdir()):

@@ -12,6 +12,9 @@ plateau learning-rate schedule, ``max_epochs`` as the ceiling; ``model.pt`` is t
 checkpoint (minimum ``val/loss``), and ``model.info`` / ``training_summary.json`` record the best
 epoch, the epoch it stopped at and why.
 
+The windows are gathered from the FASTA as base codes, memory-mapped from the label store's
+cache (``genome.codes.npy``; built on first use if ``mfd prepare`` did not write it).
+
 ``--resume`` continues from ``OUTPUT/checkpoints/last.ckpt``. Data order, augmentation and every
 step's randomness are functions of (seed, epoch, step), and the data loader skips the batches a
 mid-epoch checkpoint had already used, so a resumed run reproduces the uninterrupted one.
@@ -34,7 +37,7 @@ from torch.utils.data import DataLoader
 
 from mfd_model import __version__
 from mfd_model.errors import ConfigError, MFDError
-from mfd_model.genome import Genome
+from mfd_model.genome_codes import GenomeCodes
 from mfd_model.metadata import MetadataEncoder
 from mfd_model.model_io import save_model
 
@@ -55,7 +58,7 @@ class WindowDataModule(pl.LightningDataModule):
     after a mid-epoch resume the training sampler skips those batches.
     """
 
-    def __init__(self, store: LabelStore, genome: Genome, config: TrainConfig) -> None:
+    def __init__(self, store: LabelStore, genome: GenomeCodes, config: TrainConfig) -> None:
         super().__init__()
         self.store, self.genome, self.config = store, genome, config
         self._skip = 0
@@ -213,8 +216,7 @@ def train(config: TrainConfig, *, resume: bool = False, progress: bool = True, c
 
     ``command`` is the command line recorded as provenance (default: this process's arguments)."""
     store = LabelStore.open(config.data.store)
-    genome = Genome(config.data.fasta or store.fasta_path)
-    store.check_fasta(genome)
+    genome = store.genome_codes(config.data.fasta, progress=progress)
     last = config.output / "checkpoints" / "last.ckpt"
     if resume and not last.exists():
         raise MFDError(f"nothing to resume: {last} does not exist", path=config.source,
