@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from mfd_model.encoding import one_hot_encode_batch
 from mfd_model.genome import Genome
 from mfd_model.model import MFDModel
 from mfd_model.predict import predict
 
-from .fetch import encode_sequences
 
 PROBABILITY_TOLERANCE = 1e-5
 LOGIT_TOLERANCE = 1e-4
@@ -92,7 +92,7 @@ def fasta_windows(fasta: str | Path, n: int, length: int, seed: int = 0, max_n_f
                 sequences.append(seq)
     finally:
         genome.close()
-    return encode_sequences(sequences, n_value=KIPOISEQ_N)
+    return one_hot_encode_batch(sequences, n_value=KIPOISEQ_N)
 
 
 def compare(model: MFDModel, tf_module: Any, windows: np.ndarray, name: str, batch_size: int = 128) -> Equivalence:

@@ -1,62 +1,19 @@
-"""Model windows from a FASTA, fast: batched reads and vectorised one-hot encoding.
+"""Model windows from a FASTA, fast: batched reads, base codes, vectorised one-hot encoding.
 
-``mfd predict`` reads whole batches of windows: windows close to each other on a contig are
-cut from one FASTA read (one BGZF decompression instead of one per window), and the batch is
-one-hot encoded in one vectorised step from byte codes. Which windows to read (centring as
-kipoiseq's ``auto_resize_len``, unknown contigs, windows off a contig end) is decided by
-:func:`mfd_model.interpret.windows.centred_windows`.
+``mfd predict`` reads whole batches of windows straight from the FASTA (a small job: no genome
+code cache needed, :mod:`mfd_model.genome_codes`): windows close to each other on a contig are
+cut from one FASTA read (one BGZF decompression instead of one per window), turned into base
+codes and one-hot encoded in one vectorised step (:mod:`mfd_model.encoding`). Which windows to
+read (centring as kipoiseq's ``auto_resize_len``, unknown contigs, windows off a contig end) is
+decided by :func:`mfd_model.interpret.windows.centred_windows`.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from mfd_model.encoding import base_codes, one_hot
 from mfd_model.genome import Genome
-
-# byte -> base code: A, C, G, T (any case) -> 0..3; every other letter (N, IUPAC codes) -> 4.
-_CODE_OF_BYTE = np.full(256, 4, dtype=np.uint8)
-for _k, _letter in enumerate("ACGT"):
-    _CODE_OF_BYTE[ord(_letter)] = _k
-    _CODE_OF_BYTE[ord(_letter.lower())] = _k
-N_CODE = 4
-
-
-def base_codes(sequence: str) -> np.ndarray:
-    """Base codes of a DNA string, shape=(L,), uint8: ACGT (any case) -> 0..3, anything else -> 4."""
-    return _CODE_OF_BYTE[np.frombuffer(sequence.encode("ascii", "replace"), dtype=np.uint8)]
-
-
-def onehot_from_codes(codes: np.ndarray, n_value: float = 0.0, dtype: np.dtype = np.float32) -> np.ndarray:
-    """One-hot DNA from base codes.
-
-    Args:
-        codes: shape=(N, L), values 0..4 (4 = N).
-        n_value: value of all four channels at an N (0 here; kipoiseq writes 0.25).
-    Returns:
-        np.ndarray, shape=(N, 4, L).
-    """
-    out = (codes[:, None, :] == np.arange(4, dtype=codes.dtype)[None, :, None]).astype(dtype)
-    if n_value:
-        out += np.asarray(n_value, dtype=dtype) * (codes == N_CODE)[:, None, :]
-    return out
-
-
-def encode_sequences(sequences: list[str], n_value: float = 0.0, dtype: np.dtype = np.float32) -> np.ndarray:
-    """One-hot encode equal-length sequences in one vectorised step.
-
-    Args:
-        sequences: DNA strings of one length L.
-        n_value: value of every channel at a non-ACGT position (0 here; kipoiseq writes 0.25).
-    Returns:
-        np.ndarray, shape=(N, 4, L).
-    """
-    if not sequences:
-        return np.zeros((0, 4, 0), dtype=dtype)
-    length = len(sequences[0])
-    codes = base_codes("".join(sequences))
-    if codes.size != length * len(sequences):
-        raise ValueError("sequences must have equal length")
-    return onehot_from_codes(codes.reshape(len(sequences), length), n_value, dtype)
 
 
 def fetch_codes(genome: Genome, contigs: np.ndarray, starts: np.ndarray, length: int,
@@ -99,4 +56,4 @@ def fetch_windows(genome: Genome, contigs: np.ndarray, starts: np.ndarray, lengt
     Returns:
         np.ndarray, shape=(N, 4, length), float32.
     """
-    return onehot_from_codes(fetch_codes(genome, contigs, starts, length), n_value)
+    return one_hot(fetch_codes(genome, contigs, starts, length), n_value=n_value)

@@ -65,12 +65,12 @@ def spread_out_(model, seed: int = 0):
 
 def random_onehot(n: int, length: int, seed: int = 0, n_value: float = 0.25) -> np.ndarray:
     """Random one-hot DNA (N, 4, L) float32 with ~2 % N written as ``n_value``."""
-    from mfd_model.export.fetch import encode_sequences
+    from mfd_model.encoding import one_hot_encode_batch
 
     rng = np.random.default_rng(seed)
     letters = np.array(list("ACGTN"))
     seqs = ["".join(rng.choice(letters, size=length, p=[0.245] * 4 + [0.02])) for _ in range(n)]
-    return encode_sequences(seqs, n_value=n_value)
+    return one_hot_encode_batch(seqs, n_value=n_value)
 
 
 def write_kipoi_config(home: Path, sources: dict[str, Path]) -> None:

@@ -11,10 +11,10 @@ from conftest import requires_shared_data
 from export_helpers import one_thread, toy_model
 
 from mfd_model import MFDError
-from mfd_model.encoding import one_hot_encode, reverse_complement_one_hot
+from mfd_model.encoding import one_hot, one_hot_encode, one_hot_encode_batch, reverse_complement_one_hot
 from mfd_model.export.outputs import write_predictions
 from mfd_model.export.predict_bed import predict_intervals
-from mfd_model.export.fetch import encode_sequences, fetch_codes, fetch_windows, onehot_from_codes
+from mfd_model.export.fetch import fetch_codes, fetch_windows
 from mfd_model.interpret.windows import centred_windows
 
 HG38 = ("hg38_chr1_1mb", "hg38_1m.fa.gz")
@@ -78,11 +78,12 @@ def test_batched_reads_equal_window_by_window_reads(tmp_path):
     genome = Genome(tmp_path / "two.fa")
     contigs = rng.choice(["chrA", "chrB"], size=400).astype(object)
     starts = np.array([rng.integers(-700, len(seqs[c]) - 300) for c in contigs])
-    expected = encode_sequences([genome.fetch(c, int(s), int(s) + 1000) for c, s in zip(contigs, starts)], 0.25)
+    expected = one_hot_encode_batch([genome.fetch(c, int(s), int(s) + 1000) for c, s in zip(contigs, starts)],
+                                    n_value=0.25)
     np.testing.assert_array_equal(fetch_windows(genome, contigs, starts, 1000, n_value=0.25), expected)
     for max_gap, max_span in ((0, 1_500), (100, 50_000)):  # many small reads; a few mid-sized ones
         codes = fetch_codes(genome, contigs, starts, 1000, max_gap=max_gap, max_span=max_span)
-        np.testing.assert_array_equal(onehot_from_codes(codes, 0.25), expected)
+        np.testing.assert_array_equal(one_hot(codes, n_value=0.25), expected)
 
 
 def test_encoding_is_kipoiseqs():
@@ -91,8 +92,8 @@ def test_encoding_is_kipoiseqs():
     rng = np.random.default_rng(2)
     seqs = ["".join(rng.choice(list("ACGTN"), size=200)) for _ in range(20)]
     transform = ReorderedOneHot(alphabet="ACGT", dtype=np.float32, alphabet_axis=0)
-    np.testing.assert_array_equal(encode_sequences(seqs, n_value=0.25), np.stack([transform(s) for s in seqs]))
-    np.testing.assert_array_equal(encode_sequences([s.lower() for s in seqs]), np.stack([one_hot_encode(s) for s in seqs]))
+    np.testing.assert_array_equal(one_hot_encode_batch(seqs, n_value=0.25), np.stack([transform(s) for s in seqs]))
+    np.testing.assert_array_equal(one_hot_encode_batch([s.lower() for s in seqs]), np.stack([one_hot_encode(s) for s in seqs]))
 
 
 def _brute_force(model, bed, fasta, rc=False):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from mfd_model.encoding import dinucleotide_encode, one_hot_encode_batch
+from mfd_model.encoding import dinucleotide_encode, one_hot, one_hot_encode_batch
 from mfd_model.errors import MFDError
 from mfd_model.variants.bruteforce import brute_force_scores
 from mfd_model.variants.dataloader import VariantWindowDl
@@ -14,7 +14,6 @@ from mfd_model.variants.effects import VariantEffectPredictor, dinucleotides_fro
 from mfd_model.variants.scores import SCORES
 from mfd_model.variants.scoring import ScoringOptions, score_variants
 from mfd_model.variants.selection import aggregate, select_experiments
-from mfd_model.variants.windows import one_hot
 
 from variant_helpers import (one_thread, random_genome, read_tsv, tiny_model, variant_lines, write_fasta,
                              write_vcf)

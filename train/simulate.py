@@ -84,11 +84,11 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..encoding import ALPHABET, LETTER_OF_CODE, N_CODE, base_codes, reverse_complement
 from ..errors import ConfigError, MFDError
 from .tsvformat import Const, Fixed, Ints, Labels, format_rows, iter_rows, open_gzip
 
-BASES = "ACGT"
-N_CODE = 4                       # genome arrays hold A, C, G, T, N as 0..4
+# genome arrays hold base codes (mfd_model.encoding): A, C, G, T, N as 0..4
 MIN_CHROMOSOME = 20_000          # bp; room for gaps, isochores and a few 1152 bp windows
 GENOME_CHUNK = 1 << 22           # bases generated per random draw (fixed: part of the output)
 PARAMS_FILE = "truth/params.json"
@@ -128,7 +128,7 @@ def _iupac_probabilities(letter: str) -> list[float]:
         return [0.25] * 4
     mass = (0.88 if len(allowed) == 1 else 0.92) if letter.isupper() else (0.58 if len(allowed) == 1 else 0.80)
     inside, outside = mass / len(allowed), (1.0 - mass) / (4 - len(allowed))
-    return [inside if base in allowed else outside for base in BASES]
+    return [inside if base in allowed else outside for base in ALPHABET]
 
 
 TFS: tuple[TranscriptionFactor, ...] = (
@@ -498,17 +498,8 @@ class SimulationSummary:
 
 
 # ============================================================================ small helpers
-def reverse_complement(kmer: str) -> str:
-    return kmer.translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
-
-
 def _rng(params: SimulationParams, stream: int, index: int = 0) -> np.random.Generator:
     return np.random.default_rng([params.seed, stream, index])
-
-
-def _codes(text: str) -> np.ndarray:
-    """ACGT text -> codes 0..3, shape=(len(text),), uint8."""
-    return np.array([BASES.index(b) for b in text], dtype=np.uint8)
 
 
 @dataclass
@@ -749,9 +740,9 @@ def find_kmer(sequence: np.ndarray, kmer: np.ndarray) -> np.ndarray:
 
 def kmer_occurrences(sequence: np.ndarray, kmer: str) -> np.ndarray:
     """Leftmost positions of ``kmer`` on either strand (a palindrome once), sorted."""
-    hits = [find_kmer(sequence, _codes(kmer))]
+    hits = [find_kmer(sequence, base_codes(kmer))]
     if reverse_complement(kmer) != kmer:
-        hits.append(find_kmer(sequence, _codes(reverse_complement(kmer))))
+        hits.append(find_kmer(sequence, base_codes(reverse_complement(kmer))))
     return np.sort(np.concatenate(hits))
 
 
@@ -1027,7 +1018,7 @@ def make_variants(genome: SimulatedGenome, sites: MotifSites, kmer_hits: list[np
                   params: SimulationParams) -> list[Variant]:
     """Motif-breaking, bias-k-mer-breaking and control SNVs (see module docstring, step 6)."""
     rng = _rng(params, STREAM_VARIANTS)
-    kmers = [_codes(k).tobytes() for _, kmer, _ in params.assay_kmers
+    kmers = [base_codes(k).tobytes() for _, kmer, _ in params.assay_kmers
              for k in dict.fromkeys([kmer, reverse_complement(kmer)])]
     variants = _motif_variants(genome, sites, params.catalogue.tfs, kmers, params.n_motif_variants, rng)
     variants += _bias_variants(genome, sites, kmer_hits, kmers, params, rng)
@@ -1130,7 +1121,6 @@ def _control_variants(genome: SimulatedGenome, sites: MotifSites, kmers: list[by
 # ============================================================================ writers
 def write_fasta(path: Path, genome: SimulatedGenome, line_width: int) -> None:
     """``genome.fa`` with fixed-width lines, and its ``.fai`` index."""
-    letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
     index = []
     block = (GENOME_CHUNK // line_width) * line_width
     with open(path, "wb") as handle:
@@ -1139,7 +1129,7 @@ def write_fasta(path: Path, genome: SimulatedGenome, line_width: int) -> None:
             index.append(f"{name}\t{length}\t{handle.tell()}\t{line_width}\t{line_width + 1}\n")
             sequence = genome.chromosome(c)
             for begin in range(0, length, block):
-                text = letters[sequence[begin:begin + block]]
+                text = LETTER_OF_CODE[sequence[begin:begin + block]]
                 full = len(text) // line_width
                 lines = np.concatenate([text[:full * line_width].reshape(full, line_width),
                                         np.full((full, 1), ord("\n"), np.uint8)], axis=1)
@@ -1179,7 +1169,7 @@ def write_motifs(truth: Path, genome: SimulatedGenome, sites: MotifSites,
     background = counts / max(counts.sum(), 1)
     n_sites = np.bincount(sites.tf, minlength=len(tfs))
     lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "", "Background letter frequencies",
-             " ".join(f"{b} {f:.3f}" for b, f in zip(BASES, background)), ""]
+             " ".join(f"{b} {f:.3f}" for b, f in zip(ALPHABET, background)), ""]
     for t, factor in enumerate(tfs):
         lines += [f"MOTIF {factor.name} {factor.name}",
                   f"letter-probability matrix: alength= 4 w= {factor.width} nsites= {n_sites[t]} E= 0"]
@@ -1214,8 +1204,8 @@ def write_vcf(path: Path, genome: SimulatedGenome, variants: list[Variant]) -> N
         for v, c, p in zip(variants, chrom.tolist(), local.tolist()):
             counters[v.kind] = counters.get(v.kind, 0) + 1
             info = f"SIM={v.kind}" + (f";{v.info}" if v.info else "")
-            handle.write(f"{genome.names[c]}\t{p + 1}\t{v.kind}_{counters[v.kind]}\t{BASES[v.ref]}\t"
-                         f"{BASES[v.alt]}\t.\tPASS\t{info}\n")
+            handle.write(f"{genome.names[c]}\t{p + 1}\t{v.kind}_{counters[v.kind]}\t{ALPHABET[v.ref]}\t"
+                         f"{ALPHABET[v.alt]}\t.\tPASS\t{info}\n")
     pysam.tabix_index(str(plain), preset="vcf", force=True, keep_original=False)
 
 

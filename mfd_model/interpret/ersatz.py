@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..encoding import ALPHABET, base_indices
+from ..encoding import ALPHABET, one_hot_encode
 
 
 def substitutions(x: np.ndarray, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -83,11 +83,7 @@ def motif_one_hot(motif: str) -> np.ndarray:
     Returns:
         float32, shape=(4, k).
     """
-    idx = base_indices(motif)
-    out = np.zeros((4, len(idx)), dtype=np.float32)
-    known = idx >= 0
-    out[idx[known], np.nonzero(known)[0]] = 1
-    return out
+    return one_hot_encode(motif)
 
 
 def consensus(pwm: np.ndarray) -> str:

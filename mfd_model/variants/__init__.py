@@ -18,7 +18,7 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "read_vcf": "vcf", "VcfRecord": "vcf", "VcfHeader": "vcf",
-    "WindowSpec": "windows", "VariantChunk": "windows", "build_chunk": "windows", "one_hot": "windows",
+    "WindowSpec": "windows", "VariantChunk": "windows", "build_chunk": "windows",
     "REASONS": "windows",
     "VariantWindowDl": "dataloader", "ChunkStream": "dataloader", "parse_shifts": "dataloader",
     "ExperimentSelection": "selection", "select_experiments": "selection",

@@ -28,10 +28,11 @@ import numpy as np
 import torch
 import torch.utils.data
 
+from ..encoding import one_hot
 from ..errors import MFDError
 from ..genome import Genome
 from .vcf import VcfHeader, read_vcf, read_vcf_header
-from .windows import VariantChunk, WindowSpec, build_chunk, chunk_records, one_hot
+from .windows import VariantChunk, WindowSpec, build_chunk, chunk_records
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ not a sequence (symbolic ``<DEL>``, ``*``, breakends), it is longer than
 (case-insensitive), or any of its windows would leave the contig.
 
 Sequences are handled as int8 base indices ``(.., L)`` (A, C, G, T -> 0..3, anything else
--> -1); :func:`one_hot` turns them into the model's ``(N, 4, L)`` float32 layout.
+-> -1; :func:`mfd_model.encoding.base_indices`); :func:`mfd_model.encoding.one_hot` turns them
+into the model's ``(N, 4, L)`` float32 layout.
 """
 from __future__ import annotations
 
@@ -206,18 +207,6 @@ def classify_alt(ref: str, alt: str, max_len: int) -> tuple[str, str] | None:
         longest = max(len(alt), len(ref))
         return TOO_LONG, f"allele of {longest} bp is longer than the maximum {max_len} bp (--max-allele-length)"
     return None
-
-
-def one_hot(indices: np.ndarray, dtype: np.dtype = np.float32) -> np.ndarray:
-    """One-hot encode base indices (vectorised; -1 -> all zeros).
-
-    Args:
-        indices: shape=(..., L), values in -1..3.
-    Returns:
-        np.ndarray, shape=(..., 4, L).
-    """
-    codes = np.arange(4, dtype=indices.dtype).reshape(4, 1)
-    return (indices[..., None, :] == codes).astype(dtype)
 
 
 @dataclass
