@@ -210,9 +210,10 @@ class GenomeCodes:
         contig_length = self.lengths[contigs]
         inside = (starts >= 0) & (starts + length <= contig_length)
         first = self.offsets[contigs] + starts
+        # every window of the genome as a (G - L + 1, L) view (no copy); indexing it copies B rows
         rows = np.lib.stride_tricks.sliding_window_view(self.codes, length) if len(self.codes) >= length else None
         if inside.all():
-            np.take(rows, first, axis=0, out=out)
+            out = rows[first]
         else:
             if inside.any():
                 out[inside] = rows[first[inside]]

@@ -141,3 +141,20 @@ def test_unwritable_folder_is_one_clear_line(fasta, tmp_path):
         GenomeCodes.open_or_build(tmp_path / "a_file" / "genome.codes.npy", Genome(path))
     line = err.value.one_line()
     assert "no genome code cache" in line and "cannot be rebuilt there" in line and "\n" not in line
+
+
+def test_a_gather_copies_only_its_windows():
+    """Memory of one batch is the batch's own (B x L bytes), never a copy of the genome's windows."""
+    import tracemalloc
+    rng = np.random.default_rng(1)
+    codes = GenomeCodes(rng.integers(0, 5, 2_000_000, dtype=np.uint8), {"chr1": 1_500_000, "chr2": 500_000})
+    contigs, starts = rng.integers(0, 2, 64), rng.integers(0, 400_000, 64)
+    tracemalloc.start()
+    try:
+        for reverse in (None, rng.random(64) < 0.5):
+            codes.windows(contigs, starts, 1_152, reverse=reverse)
+            codes.windows(contigs, starts - 200_000, 1_152, reverse=reverse)        # some off the contig start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1_152 * 40                                                  # int64 positions of edge windows
