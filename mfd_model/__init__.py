@@ -2,7 +2,7 @@
 
 The model reads like the paper, one module per idea:
 
-    encoding      one-hot DNA (N, 4, L) -> dinucleotides (N, 16, L); reverse complements
+    encoding      base codes (N, L) -> one-hot DNA (N, 4, L) -> dinucleotides (N, 16, L); reverse complements
     config        ModelConfig: every architecture hyperparameter, checked at construction
     trunk         the Basenji2-style CNN: (N, 16, L) -> features of the central bin (N, C_embed)
     metadata      MetadataSchema / MetadataTable / MetadataEncoder: experiment metadata -> numbers
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "MFDError": "errors", "ConfigError": "errors", "MetadataError": "errors",
     "ModelConfig": "config",
+    "base_codes": "encoding", "one_hot": "encoding",
     "one_hot_encode": "encoding", "one_hot_encode_batch": "encoding", "dinucleotide_encode": "encoding",
     "reverse_complement_one_hot": "encoding", "reverse_complement_dinucleotide": "encoding",
     "MetadataSchema": "metadata", "MetadataTable": "metadata", "MetadataEncoder": "metadata",

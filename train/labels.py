@@ -11,8 +11,8 @@ A store is a directory::
     split.npy           int8  (n_bins,)       0 train, 1 valid, 2 test
     label_indptr.npy    int64 (n_bins + 1,)   CSR row pointer over the kept bins
     label_indices.npy   int32 (nnz,)          experiment index of each positive label, sorted per row
-    genome.codes.npy    uint8 (G,)            the FASTA as base codes, a cache with its header
-    genome.codes.json                         genome.codes.json (:mod:`mfd_model.genome_codes`)
+    genome.codes.npy    uint8 (G,)            the FASTA as base codes: the genome code cache
+    genome.codes.json                         its header (:mod:`mfd_model.genome_codes`)
 
 Rows are the bins kept by ``prepare`` in genome order (FASTA contig order, then position).
 Labels are never held as a dense bins x experiments matrix: :meth:`LabelStore.labels`
