@@ -12,7 +12,8 @@ ENCODE-like columns; 1 % on a contig the FASTA lacks, a few past contig ends).
 Then, each in its own subprocess (so peak memory is that run's own):
 
 * ``parse``: ``mfd_model.bed.read_bed`` over the same peak files, nothing else;
-* ``prepare``: ``prepare_labels`` (FASTA N scan, labels, splits, checksum, writing the store);
+* ``prepare``: ``prepare_labels`` (FASTA into the genome code cache, N count, labels, splits, checksum,
+  writing the store);
 
 twice each, alternating, for the full set (time ratio from the faster of each pair, wall and
 CPU), and ``prepare`` once more on the first 10 % and 50 % of the experiments to show how peak
