@@ -19,6 +19,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from mfd_model.model import MFDModel
+from mfd_model.processes import die_with_parent, worker_init_fn
 
 from .predict_bed import WindowBatches, probabilities_step
 
@@ -41,6 +42,8 @@ class PredictionModule(LightningModule):
         from .fast_model import inference_model
 
         world = self.trainer.world_size
+        if world > 1:  # a process ddp_spawn started: it ends with the command
+            die_with_parent()
         if self.device.type == "cpu" and world > 1:  # share the cores instead of oversubscribing them
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
         self.net = inference_model(self.model, self.device).to(self.device)
@@ -73,7 +76,8 @@ def lightning_predict(model: MFDModel, dataset: WindowBatches, result_path: str 
                       reverse_complement: bool = False, devices: int = 1, num_workers: int = 0,
                       progress: bool = True) -> None:
     """Fill ``result_path`` (an (N, O) float32 ``.npy`` created by the caller) with probabilities."""
-    loader = torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers,
+                                         worker_init_fn=worker_init_fn())
     quiet = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
     levels = [logger.level for logger in quiet]
     for logger in quiet:  # no "GPU available", tips and the like around our own progress report

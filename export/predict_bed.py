@@ -34,6 +34,8 @@ from mfd_model.encoding import reverse_complement_one_hot
 from mfd_model.errors import MFDError
 from mfd_model.genome import Genome
 from mfd_model.model import MFDModel
+from mfd_model.outputs import reserve_space
+from mfd_model.processes import worker_init_fn
 
 from mfd_model.interpret.windows import SKIP_OUTSIDE, Windows, centred_windows
 
@@ -163,6 +165,7 @@ def _run(model: MFDModel, dataset: WindowBatches, shape: tuple[int, int], workdi
     """Fill a memory-mapped (N, O) float32 result in ``workdir`` and return it."""
     path = workdir / "probabilities.npy"
     result = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+    reserve_space(path)  # a full disk is an error now, not a SIGBUS when a row is written
     if not shape[0]:
         return result
     if devices > 1 or use_lightning:
@@ -191,7 +194,7 @@ def _predict_loop(model: MFDModel, dataset: WindowBatches, out: np.ndarray, reve
     device = resolve_device(device)
     model = inference_model(model, device).to(device)
     loader = torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers,
-                                         persistent_workers=False)
+                                         persistent_workers=False, worker_init_fn=worker_init_fn())
     with torch.inference_mode():
         for batch in tqdm(loader, desc="mfd predict", unit="batch", disable=not progress, file=sys.stderr):
             p = probabilities_step(model, batch["x"].to(device, non_blocking=True), reverse_complement)

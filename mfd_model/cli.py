@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sys
 from typing import Sequence
@@ -40,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one sub-command: its exit status, or 2 with one error line, or 128 + signal when ended by one.
+
+    This is the one error boundary of every command: bad input (:class:`MFDError`) and failures
+    of the system (full disk, broken pipe, permissions, missing device, undecodable text,
+    overflow; :func:`mfd_model.errors.as_mfd_error`) print ``mfd COMMAND: error: ...`` on one
+    line and exit 2; Ctrl-C, SIGTERM and SIGHUP exit 130 / 143 / 129. In every case the
+    command's temporary outputs are gone by then (they are removed while the exception unwinds).
+    """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -48,20 +57,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from .allocator import keep_freed_memory
-    from .errors import MFDError
+    from .errors import as_mfd_error
+    from .outputs import refuse_overwriting_inputs
+    from .processes import exit_status, handle_termination
     keep_freed_memory()   # batch loops reuse freed tensor memory instead of faulting it in again
+    handle_termination()  # SIGTERM / SIGHUP unwind like Ctrl-C: temporary outputs are removed
+    module = importlib.import_module(COMMANDS[args.command][0])
     try:
-        return int(importlib.import_module(COMMANDS[args.command][0]).run(args) or 0)
-    except MFDError as err:
-        print(f"mfd {args.command}: error: {err.one_line()}", file=sys.stderr)
+        refuse_overwriting_inputs(*_outputs_and_inputs(args, getattr(module, "OUTPUTS", ())))
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt as interrupt:
+        status, name = exit_status(interrupt)
+        print(f"mfd {args.command}: interrupted ({name}); temporary outputs removed", file=sys.stderr)
+        return status
+    except Exception as err:
+        failure = as_mfd_error(err)
+        if failure is None:
+            raise
+        if isinstance(err, BrokenPipeError):
+            _discard_stdout()
+        print(f"mfd {args.command}: error: {failure.one_line()}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as err:
-        print(f"mfd {args.command}: error: {err.filename or ''}: {err.strerror} (fix: check the path and permissions)",
-              file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"mfd {args.command}: interrupted", file=sys.stderr)
-        return 130
+
+
+def _outputs_and_inputs(args: argparse.Namespace, outputs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The paths of the arguments a command names in its ``OUTPUTS``, and every other argument's (the inputs)."""
+    def paths(value) -> list[str]:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return [str(v) for v in values if isinstance(v, (str, os.PathLike)) and str(v)]
+
+    written = [path for name in outputs for path in paths(getattr(args, name, None))]
+    inputs = [path for name, value in vars(args).items() if name not in outputs and name not in ("command", "command_line")
+              for path in paths(value)]
+    return written, inputs
+
+
+def _discard_stdout() -> None:
+    """After a broken pipe on stdout, send what is left to /dev/null (no second error at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -5,15 +5,24 @@ renamed into place only when complete (``os.replace`` is atomic on one file syst
 of results (``mfd attribute OUTDIR``, ``mfd evaluate OUTDIR``) is staged the same way: files
 collect in a hidden sibling folder and move into ``OUTDIR`` together at the end, so an error
 half-way leaves ``OUTDIR`` as it was.
+
+Three more rules hold for every command: an output that is one of the command's inputs (the
+same file, through symlinks or hard links) is refused before anything is written
+(:func:`refuse_overwriting_inputs`); an output that is not a regular file (``/dev/stdout``, a
+named pipe) is written in place, streamed, since it cannot be renamed (:func:`is_stream`); and
+a file that is later filled through a memory map gets its disk blocks first
+(:func:`reserve_space`), so a full disk is an error, not a SIGBUS.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .errors import MFDError
 
@@ -25,14 +34,65 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
+def is_stream(path: str | Path) -> bool:
+    """Whether ``path`` exists and is not a regular file or folder (``/dev/stdout``, a pipe, a device)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def refuse_overwriting_inputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | Path | None]) -> None:
+    """:class:`MFDError` if an output is one of the inputs: the same file or folder once symlinks
+    (and hard links) are followed. Streams (``/dev/stdout``) are never the same as an input."""
+    existing = [Path(p) for p in inputs if p is not None and str(p) and os.path.exists(p)]
+    for output in outputs:
+        if output is None or not str(output) or not os.path.exists(output) or is_stream(output):
+            continue
+        for source in existing:
+            try:
+                same = os.path.samefile(output, source)
+            except OSError:
+                continue
+            if same:
+                shown = "" if str(source) == str(output) else f" ({source})"
+                raise MFDError(f"the output is also an input of this command{shown}; writing it would destroy the input",
+                               path=output, fix="write the output to another path")
+
+
+def reserve_space(path: str | Path) -> None:
+    """Allocate the disk blocks of an existing (sparse) file now.
+
+    A file that is filled through a memory map (``np.lib.format.open_memmap``) otherwise gets
+    its blocks on first touch, and a full disk then kills the process with SIGBUS; here it is an
+    ``OSError(ENOSPC)`` that the command reports in one line.
+    """
+    fd = os.open(path, os.O_RDWR)
+    try:
+        size = os.fstat(fd).st_size
+        if size and hasattr(os, "posix_fallocate"):
+            try:
+                os.posix_fallocate(fd, 0, size)
+            except OSError as err:
+                if err.errno not in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS):  # cannot reserve: carry on
+                    raise OSError(err.errno, err.strerror, str(path)) from None
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path next to ``path``; renamed to ``path`` if the block succeeds.
 
     The temporary name keeps ``path``'s suffixes (``.tmp.npz``), so writers that choose a
-    format by extension (``np.savez``, ``DataFrame.to_parquet``, ``savefig``) behave.
+    format by extension (``np.savez``, ``DataFrame.to_parquet``, ``savefig``) behave. A stream
+    (``/dev/stdout``, a named pipe; :func:`is_stream`) is yielded as it is: written in place.
     """
     path = Path(path)
+    if is_stream(path):
+        yield path
+        return
     if path.is_dir():
         raise MFDError("output path is a folder", path=path, fix="give a file name")
     parent = path.parent if str(path.parent) else Path(".")
@@ -45,7 +105,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
+        try:
+            yield tmp_path
+        except OSError as err:  # a full disk ...: name the output, not its temporary file
+            if err.filename is None or str(err.filename) == str(tmp_path):
+                err.filename = str(path)
+            raise
         os.chmod(tmp_path, _file_mode())
         os.replace(tmp_path, path)
     finally:
@@ -89,6 +154,8 @@ class StagedDir:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._staging is not None
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(self.path)  # a full disk ...: name the output folder
         try:
             if exc_type is None:
                 self.path.mkdir(parents=True, exist_ok=True)

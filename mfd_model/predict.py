@@ -12,12 +12,33 @@ import numpy as np
 import torch
 from torch import nn
 
+from .errors import MFDError
+
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``None`` -> CUDA when available, else CPU."""
+    """``None`` -> CUDA when available, else CPU; a named device must exist on this machine.
+
+    ``cuda:7`` on a machine with fewer GPUs (or none), ``mps`` without Apple's backend or a
+    misspelt name is an :class:`MFDError` that says which devices there are.
+    """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise MFDError(f"unknown device {str(device)!r}", fix="use cpu, cuda or cuda:N (a GPU's number)") from None
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise MFDError(f"device {str(device)!r} asked for, but this machine has no usable CUDA GPU",
+                           fix="use --device cpu, or leave --device out")
+        if resolved.index is not None and resolved.index >= count:
+            raise MFDError(f"device {str(device)!r} asked for, but this machine has {count} CUDA GPU(s)",
+                           fix=f"use cuda:0 ... cuda:{count - 1}")
+    elif resolved.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise MFDError(f"device {str(device)!r} asked for, but Apple's MPS backend is not available here",
+                       fix="use --device cpu, or leave --device out")
+    return resolved
 
 
 def predict(model: nn.Module, X: torch.Tensor | np.ndarray, *, batch_size: int = 256,

@@ -30,6 +30,8 @@ import argparse
 
 from . import analysis_args as common
 
+OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
+
 MAX_DEFAULT_TARGETS = 16
 
 

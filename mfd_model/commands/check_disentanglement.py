@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+OUTPUTS = ("out",)  # the arguments that name what it writes (never one of its inputs)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="MFD model trained with lambda > 0 (.pt model file or .ckpt)")

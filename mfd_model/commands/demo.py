@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
+
 
 # `mfd demo --robustness`: the second simulation (another genome seed, weaker assay k-mer and stronger
 # lab GC biases) and the extra training seeds on the demo data. The simulator's other motif set

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+OUTPUTS = ()  # it writes nothing
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="a saved MFD model file (.pt)")

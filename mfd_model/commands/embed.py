@@ -13,6 +13,8 @@ import argparse
 
 from . import analysis_args as common
 
+OUTPUTS = ("out",)  # the arguments that name what it writes (never one of its inputs)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bed", metavar="BED", help="intervals (BED / narrowPeak, plain or gzip); names from column 4")

@@ -36,6 +36,8 @@ import argparse
 from . import analysis_args as common
 from .check_disentanglement import add_truth_role_arguments
 
+OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
+
 PARTS = ("performance", "enhancers", "variants", "diagnostics")
 
 

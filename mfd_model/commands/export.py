@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import re
 
+OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 

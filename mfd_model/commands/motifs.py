@@ -20,6 +20,8 @@ import argparse
 
 from . import analysis_args as common
 
+OUTPUTS = ("out",)  # the arguments that name what it writes (never one of its inputs)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION")

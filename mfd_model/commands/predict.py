@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+OUTPUTS = ("out",)  # the arguments that name what it writes (never one of its inputs)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bed", help="intervals: BED / narrowPeak / broadPeak (plain or gzip)")
@@ -40,14 +42,19 @@ def run(args: argparse.Namespace) -> int:
     from ..export.outputs import output_format, write_predictions
     from ..export.predict_bed import predict_intervals
     from ..model_io import load_model
+    from ..outputs import is_stream
+    from ..predict import resolve_device
 
     out = Path(args.out)
     output_format(out)  # fail on a bad extension before any work
     if args.workers < 0:
         raise MFDError(f"--workers must be >= 0, got {args.workers}", fix="pass --workers 0 or more")
+    if args.device is not None:
+        resolve_device(args.device)  # a device this machine lacks fails now, before any work
     model = load_model(args.model)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=out.parent) as workdir:
+    # the memory-mapped result lives next to the output (same disk), or in the temporary folder for a stream
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", dir=None if is_stream(out) else out.parent) as workdir:
         result = predict_intervals(model, args.bed, args.fasta, batch_size=args.batch_size,
                                    reverse_complement=args.rc, pad=args.pad, device=args.device,
                                    devices=args.devices, use_lightning=args.lightning, num_workers=args.workers,

@@ -12,6 +12,8 @@ import argparse
 import logging
 import sys
 
+OUTPUTS = ("store",)  # the arguments that name what it writes (never one of its inputs)
+
 
 def _int(text: str) -> int:
     """Integers, also written as 1e6 or 1,000,000."""

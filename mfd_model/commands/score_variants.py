@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+OUTPUTS = ("out", "vcf_out", "rejects", "parquet_out")  # the arguments that name what it writes (never one of its inputs)
+
 SCORE_NAMES = ("ref", "alt", "diff", "logit_ref", "logit_alt", "logit", "deepsea_effect",
                "combined", "biological", "technical", "logit_biological", "logit_technical")
 RC_MERGES = ("mean", "median", "max", "min", "absmax", "none")
@@ -67,10 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     import torch
 
     from ..errors import MFDError
     from ..model_io import load_model
+    from ..outputs import is_stream
     from ..variants.dataloader import parse_shifts
     from ..variants.scoring import ScoringOptions, score_variants
 
@@ -96,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
     summary = score_variants(args.vcf, args.fasta, model, args.out, vcf_out=args.vcf_out,
                              parquet_out=args.parquet_out, rejects=args.rejects, options=options,
                              header_lines=[f"##MFD_model={args.model or 'default'}"])
-    print(f"mfd score-variants: {summary.report()}")
+    # the summary goes to stdout, unless an output does (mfd score-variants IN.vcf REF.fa /dev/stdout)
+    report = sys.stderr if any(is_stream(p) for p in summary.outputs.values()) else sys.stdout
+    print(f"mfd score-variants: {summary.report()}", file=report)
     for kind, path in summary.outputs.items():
-        print(f"  {kind}: {path}")
+        print(f"  {kind}: {path}", file=report)
     return 0

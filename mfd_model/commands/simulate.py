@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
+
 # flag -> (SimulationParams field, type, help); defaults are SimulationParams' (shown in the help)
 OPTIONS: dict[str, tuple[str, str, str]] = {
     "--genome-size": ("genome_size", "bp", "total genome length, e.g. 2e6 or 1e8 (default 2e6)"),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+OUTPUTS = ()  # the run folder is named in the config (output:), not in an argument
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="training config (YAML): data, schema, model, training, output")

@@ -3,6 +3,8 @@
 Every output is written to a hidden temporary file next to its destination and renamed into
 place only when the whole run has succeeded (:class:`Outputs.commit`); on any error the
 temporary files are removed, so a half-written output never appears under the final name.
+An output that is a stream (``/dev/stdout``, a named pipe) is written in place as the chunks
+come; the rejects TSV then needs its own name (``--rejects``).
 Chunks are written as they are scored (streaming): memory does not grow with the VCF.
 
 * **TSV**: ``#CHROM POS ID REF ALT`` then one column per score and experiment (or group)
@@ -21,16 +23,18 @@ Chunks are written as they are scored (streaming): memory does not grow with the
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import secrets
 from pathlib import Path
-from typing import IO, Sequence
+from typing import IO, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import MFDError
+from ..outputs import is_stream
 from .vcf import VcfHeader
 from .windows import REASONS, VariantChunk
 
@@ -47,23 +51,34 @@ def format_row(values: np.ndarray) -> list[str]:
 
 
 class _Partial:
-    """A file written under a temporary name and renamed into place by :meth:`commit`."""
+    """A file written under a temporary name and renamed into place by :meth:`commit`.
+
+    A stream (``/dev/stdout``, a named pipe) cannot be renamed into: it is written in place.
+    """
 
     def __init__(self, path: str | Path, binary: bool = False) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise MFDError("output path is a folder", path=self.path, fix="give a file name")
+        self.stream = is_stream(self.path)
+        self.extra: list[tuple[Path, Path]] = []  # (temporary, final) companions such as a .tbi
+        if self.stream:
+            self.tmp = self.path
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         suffix = ".gz" if self.path.name.endswith((".gz", ".bgz")) else ""
         self.tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.partial{suffix}")
-        self.extra: list[tuple[Path, Path]] = []  # (temporary, final) companions such as a .tbi
 
     def commit(self) -> None:
+        if self.stream:
+            return
         os.replace(self.tmp, self.path)
         for tmp, final in self.extra:
             os.replace(tmp, final)
 
     def abort(self) -> None:
+        if self.stream:
+            return
         for tmp in [self.tmp, *(t for t, _ in self.extra)]:
             try:
                 tmp.unlink()
@@ -196,7 +211,7 @@ class VcfWriter(_Partial):
 
     def close(self) -> None:
         self.handle.close()
-        if self.compressed:
+        if self.compressed and not self.stream:
             import pysam
             tbi = self.tmp.with_name(self.tmp.name + ".tbi")
             try:
@@ -276,15 +291,18 @@ class Outputs:
         """Write one chunk's scored alleles (``values`` shape=(A, n_columns)) and its rejects."""
         for writer in (self.tsv, self.vcf, self.parquet):
             if writer is not None:
-                writer.write(chunk, values)
+                with _naming(writer):
+                    writer.write(chunk, values)
         if self.rejects is not None:
-            self.rejects.write(chunk)
+            with _naming(self.rejects):
+                self.rejects.write(chunk)
 
     def commit(self) -> None:
         """Close everything and move the files into place."""
         try:
             for writer in self.writers:
-                writer.close()
+                with _naming(writer):
+                    writer.close()
         except BaseException:
             self.abort()
             raise
@@ -299,6 +317,17 @@ class Outputs:
             except Exception:  # already closed or broken: the file is deleted anyway
                 pass
             writer.abort()
+
+
+@contextlib.contextmanager
+def _naming(writer: _Partial) -> Iterator[None]:
+    """An ``OSError`` of a writer (a full disk, a closed pipe) names the output it was writing."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is None:
+            err.filename = str(writer.path)
+        raise
 
 
 def reject_summary(counts: dict[str, int]) -> str:

@@ -27,6 +27,7 @@ import torch.utils.data
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from ..errors import MFDError
+from ..processes import die_with_parent, worker_init_fn
 from .dataloader import VariantWindowDl
 from .effects import VariantEffectPredictor
 from .scoring import ChunkFailure, _identity, _SafeStream
@@ -57,6 +58,8 @@ class ScoringModule(pl.LightningModule):
     def on_predict_start(self) -> None:
         self.predictor.device = self.device
         _quiet_lightning()  # in a spawned process the caller's warning filters do not apply
+        if self.trainer.world_size > 1:  # a process ddp_spawn started: it ends with the command
+            die_with_parent()
 
     def predict_step(self, batch: Any, batch_idx: int) -> Any:
         if isinstance(batch, ChunkFailure):
@@ -88,7 +91,7 @@ def lightning_scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredict
     spool = Path(tempfile.mkdtemp(prefix="mfd-score-variants-"))
     try:
         loader = torch.utils.data.DataLoader(_SafeStream(dl), batch_size=None, num_workers=workers,
-                                             collate_fn=_identity)
+                                             collate_fn=_identity, worker_init_fn=worker_init_fn())
         several = devices not in (1, "1")
         trainer = pl.Trainer(accelerator=accelerator, devices=devices,
                              strategy="ddp_spawn" if several else "auto",

@@ -26,8 +26,10 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import MFDError
+from ..errors import MFDError, as_mfd_error
 from ..model import MFDModel
+from ..outputs import is_stream, refuse_overwriting_inputs
+from ..processes import worker_init_fn
 from .dataloader import ChunkStream, VariantWindowDl
 from .effects import VariantEffectPredictor
 from .outputs import Outputs, reject_summary
@@ -123,13 +125,17 @@ class ChunkFailure:
 
 
 class _SafeStream(ChunkStream):
-    """:class:`ChunkStream` that turns an :class:`MFDError` in a worker into a :class:`ChunkFailure`."""
+    """:class:`ChunkStream` that turns an :class:`MFDError` in a worker, or a failure of the system
+    (:func:`~mfd_model.errors.as_mfd_error`), into a :class:`ChunkFailure`."""
 
     def __iter__(self) -> Iterator[VariantChunk | ChunkFailure]:
         try:
             yield from super().__iter__()
-        except MFDError as err:
-            yield ChunkFailure(err.message, err.path, err.line, err.fix)
+        except Exception as err:
+            failure = as_mfd_error(err)
+            if failure is None:
+                raise
+            yield ChunkFailure(failure.message, failure.path, failure.line, failure.fix)
 
 
 def iter_chunks(dl: VariantWindowDl, workers: int = 1) -> Iterator[VariantChunk]:
@@ -139,7 +145,8 @@ def iter_chunks(dl: VariantWindowDl, workers: int = 1) -> Iterator[VariantChunk]
         return
     import torch.utils.data
     loader = torch.utils.data.DataLoader(_SafeStream(dl), batch_size=None, num_workers=workers,
-                                         collate_fn=_identity, prefetch_factor=2, persistent_workers=False)
+                                         collate_fn=_identity, prefetch_factor=2, persistent_workers=False,
+                                         worker_init_fn=worker_init_fn())
     for item in loader:
         if isinstance(item, ChunkFailure):
             raise MFDError(item.message, path=item.path, line=item.line, fix=item.fix)
@@ -193,6 +200,9 @@ def _progress(enabled: bool):
 def default_rejects_path(*outputs: str | Path | None) -> Path:
     """``OUT.rejects.tsv`` next to the first output (``OUT.tsv`` -> ``OUT.rejects.tsv``)."""
     first = next(Path(p) for p in outputs if p is not None)
+    if is_stream(first):
+        raise MFDError("the rejects TSV has no default name when the scores go to a stream", path=first,
+                       fix="name it with --rejects FILE (--rejects /dev/null drops it)")
     name = first.name
     for suffix in (".tsv.gz", ".tsv", ".vcf.gz", ".vcf.bgz", ".vcf", ".parquet"):
         if name.endswith(suffix):
@@ -227,6 +237,7 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
     if tsv is None and vcf_out is None and parquet_out is None:
         raise MFDError("nothing to write", fix="give a TSV, --vcf-out or --parquet-out")
     rejects = rejects if rejects is not None else default_rejects_path(tsv, vcf_out, parquet_out)
+    refuse_overwriting_inputs([tsv, vcf_out, parquet_out, rejects], [vcf_file, fasta_file])
     if not isinstance(model, MFDModel):
         from ..model_io import load_model
         model = load_model(model)
@@ -251,15 +262,17 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
     summary = ScoringSummary()
     started = time.perf_counter()
     writer = _BackgroundWriter(outputs)
+    chunks = scored_chunks(dataloader, predictor, options)
     try:
         with _progress(options.progress) as bar:
-            for chunk, values in scored_chunks(dataloader, predictor, options):
+            for chunk, values in chunks:
                 writer.put(chunk, values)
                 summary.add(chunk)
                 bar.update(chunk.n_input_alleles)
         writer.close()
         outputs.commit()
-    except BaseException:
+    except BaseException:  # an error, Ctrl-C or SIGTERM: no output appears, the workers end now
+        chunks.close()
         writer.close(check=False)
         outputs.abort()
         raise
