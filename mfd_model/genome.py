@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +34,30 @@ def contig_aliases(name: str) -> list[str]:
     return ["chr" + name]
 
 
+def _cached_index(path: Path) -> dict[str, str]:
+    """Index file names for a FASTA whose folder is read-only: in the user's cache
+    (``$XDG_CACHE_HOME/mfd/fasta-index``, else the temporary folder), keyed by the file's path,
+    size and modification time."""
+    info = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}:{info.st_size}:{info.st_mtime_ns}".encode()).hexdigest()[:16]
+    for root in (os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", tempfile.gettempdir()):
+        folder = Path(root) / "mfd" / "fasta-index"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            break
+    base = folder / f"{key}.{path.name}"
+    return {"indexname": f"{base}.fai", "gzi_indexname": f"{base}.gzi"}
+
+
 class Genome:
     """A reference FASTA.
 
     Args:
-        path: FASTA file, plain or BGZF-compressed (``.fai`` / ``.gzi`` are built if missing
-            and the folder is writable).
+        path: FASTA file, plain or BGZF-compressed (``.fai`` / ``.gzi`` are built if missing:
+            next to it, or in the user's cache when its folder is read-only).
 
     Attributes:
         path: the file.
@@ -64,18 +83,23 @@ class Genome:
             import pyfaidx
             if not self.path.exists():
                 raise MFDError("FASTA file not found", path=self.path, fix="check the path")
+            options = {"as_raw": True, "sequence_always_upper": True, "read_ahead": 65536}
             try:
-                self._fasta = pyfaidx.Faidx(str(self.path), as_raw=True, sequence_always_upper=True,
-                                            read_ahead=65536)
+                try:
+                    self._fasta = pyfaidx.Faidx(str(self.path), **options)
+                except (pyfaidx.UnsupportedCompressionFormat, pyfaidx.FastaNotFoundError):
+                    raise
+                except OSError:  # no index, and none can be written next to the FASTA (a read-only folder)
+                    self._fasta = pyfaidx.Faidx(str(self.path), **options, **_cached_index(self.path))
             except pyfaidx.UnsupportedCompressionFormat:
                 raise MFDError("FASTA is gzip-compressed but not BGZF", path=self.path,
                                fix="decompress it, or recompress with 'bgzip' (pysam.tabix_compress)") from None
             except (pyfaidx.FastaIndexingError, ValueError, UnicodeDecodeError) as err:
                 raise MFDError(f"cannot index FASTA: {' '.join(str(err).split())}", path=self.path,
                                fix="check that this is a valid FASTA (header lines '>name', equal line lengths)") from None
-            except PermissionError:
-                raise MFDError("FASTA has no index (.fai) and its folder is not writable", path=self.path,
-                               fix="create the index with 'samtools faidx' or copy the FASTA somewhere writable") from None
+            except OSError as err:
+                raise MFDError(f"cannot read or index the FASTA ({' '.join(str(err).split())})", path=self.path,
+                               fix="check that the file is readable; or create its index with 'samtools faidx'") from None
         return self._fasta
 
     def __getstate__(self) -> dict:
