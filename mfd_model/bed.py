@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,20 @@ def _first_data_line(path: Path) -> tuple[int, int]:
     return n, 0
 
 
+def _unreadable(path: Path, what: str, err: BaseException) -> MFDError:
+    return MFDError(f"cannot read the {what} file ({' '.join(str(err).split()) or type(err).__name__})", path=path,
+                    fix="the file is truncated or corrupt (or not gzip); re-create or re-download it")
+
+
 def _scan_for_error(path: Path, what: str) -> MFDError:
     """Read line by line and describe the first invalid record."""
+    try:
+        return _first_invalid_line(path, what)
+    except (OSError, EOFError, zlib.error) as err:
+        return _unreadable(path, what, err)
+
+
+def _first_invalid_line(path: Path, what: str) -> MFDError:
     fix = f"{what} lines need tab-separated chrom, start, end (0-based, start <= end)"
     with _open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
@@ -80,7 +93,10 @@ def read_bed(path: str | Path, *, with_name: bool = False, with_strand: bool = F
     path = Path(path)
     if not path.exists():
         raise MFDError(f"{what} file not found", path=path, fix="check the path")
-    skip, n_fields = _first_data_line(path)
+    try:
+        skip, n_fields = _first_data_line(path)
+    except (OSError, EOFError, zlib.error) as err:
+        raise _unreadable(path, what, err) from None
     if n_fields == 0:
         frame = pd.DataFrame({0: pd.Series(dtype=str), 1: pd.Series(dtype=np.int64), 2: pd.Series(dtype=np.int64)})
     elif n_fields < 3:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -27,6 +28,7 @@ from typing import Iterator
 from ..errors import MFDError
 
 REQUIRED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+MAX_POS = (2**31 - 1) << 32 | (2**31 - 1)  # htslib's HTS_POS_MAX: larger positions are rejected records
 _REF_RE = re.compile(r"[A-Za-z]+")
 _HEADER_FIX = ("a VCF starts with meta lines ('##fileformat=VCFv4.2', ...) and the column line "
                "'#CHROM POS ID REF ALT QUAL FILTER INFO' (tab-separated); add them, e.g. with 'bcftools reheader'")
@@ -106,7 +108,7 @@ def vcf_kind(path: str | Path) -> str:
     try:
         with _open_bytes(path) as handle:
             head = handle.read(5)
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise MFDError(f"cannot read the VCF ({err})", path=path,
                        fix="check that the file is a complete VCF, gzip/BGZF-compressed VCF or BCF") from None
     if head.startswith(b"BCF\x02"):
@@ -141,8 +143,27 @@ def _read_text_header(path: Path, handle: Iterator[bytes]) -> tuple[VcfHeader, b
     raise MFDError("the VCF header has no '#CHROM ...' column line", path=path, fix=_HEADER_FIX)
 
 
+def _position(text: str) -> int | None:
+    """POS as an int if it is ASCII digits within htslib's range (``HTS_POS_MAX``), else ``None``."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_POS else None
+
+
+def _printable(text: str) -> str:
+    """A field as text: bytes that are not UTF-8 (read as surrogates) shown as ``\\xff`` escapes."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def parse_vcf_line(line: str, index: int, number: int | None, keep_text: bool) -> VcfRecord:
-    """Parse the fixed columns of one VCF data line (without its line end)."""
+    """Parse the fixed columns of one VCF data line (without its line end).
+
+    CHROM, ID, REF and ALT bytes that are not UTF-8 are kept as ``\\xNN`` escapes (the annotated
+    VCF copies the original bytes from ``text``).
+    """
     record = VcfRecord(index=index, line=number, text=line if keep_text else None)
     fields = line.split("\t", 8)
     if len(fields) < 8:
@@ -150,29 +171,35 @@ def parse_vcf_line(line: str, index: int, number: int | None, keep_text: bool) -
         record.error = (f"{len(fields)} tab-separated column(s){hint}; a VCF record needs 8 "
                         f"(CHROM POS ID REF ALT QUAL FILTER INFO)")
         if len(fields) >= 2:
-            record.chrom, pos = fields[0], fields[1]
-            record.pos = int(pos) if pos.isdigit() else 0
+            record.chrom = _printable(fields[0])
+            record.pos = _position(fields[1]) or 0
         return record
-    chrom, pos, vid, ref, alt = fields[:5]
+    chrom, pos, vid, ref, alt = (_printable(f) for f in fields[:5])
     record.chrom, record.id, record.ref = chrom, vid or ".", ref
+    position = _position(pos)
     if not chrom or any(c.isspace() for c in chrom):
         record.error = f"invalid CHROM {chrom!r}"
-    elif not pos.isdigit() or int(pos) < 1:
-        record.error = f"POS {pos!r} is not a positive integer"
+    elif position is None and pos.isascii() and pos.isdigit():
+        record.error = f"POS {pos[:30]} is larger than any contig (htslib's limit is {MAX_POS})"
+    elif position is None or position < 1:
+        record.error = f"POS {pos[:30]!r} is not a positive integer"
     elif not _REF_RE.fullmatch(ref):
         record.error = f"REF {ref!r} is not a DNA sequence"
     elif not alt:
         record.error = "ALT is empty (write '.' for no ALT allele)"
-    if pos.isdigit():
-        record.pos = int(pos)
+    record.pos = position or 0
     if record.error is None:
         record.alts = () if alt == "." else tuple(alt.split(","))
     return record
 
 
 def _text_records(path: Path, keep_text: bool) -> tuple[VcfHeader, Iterator[VcfRecord]]:
-    with _open_bytes(path) as handle:
-        header, _ = _read_text_header(path, handle)
+    try:
+        with _open_bytes(path) as handle:
+            header, _ = _read_text_header(path, handle)
+    except (OSError, EOFError, zlib.error) as err:
+        raise MFDError(f"cannot read the VCF header ({' '.join(str(err).split())})", path=path,
+                       fix="the file is truncated or corrupt; re-create or re-download it") from None
 
     def records() -> Iterator[VcfRecord]:
         number = header.n_lines
@@ -192,7 +219,7 @@ def _text_records(path: Path, keep_text: bool) -> tuple[VcfHeader, Iterator[VcfR
                 else:
                     yield parse_vcf_line(line, index, number, keep_text)
                 index += 1
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:
             raise MFDError(f"cannot read the VCF after line {number}: {err}", path=path,
                            fix="the file is truncated or corrupt; re-create or re-download it") from None
         finally:
