@@ -267,19 +267,11 @@ class MetadataTable:
     @classmethod
     def read(cls, path: str | Path) -> "MetadataTable":
         """Read a tab-separated table with a header line."""
+        from .tables import read_tsv
         path = Path(path)
-        if not path.exists():
-            raise MetadataError("metadata table not found", path=path, fix="check the path")
-        try:
-            frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
-            msg = " ".join(str(err).split())
-            m = re.search(r"line (\d+)", msg)
-            raise MetadataError(f"malformed metadata table: {msg}", path=path,
-                                line=int(m.group(1)) if m else None,
-                                fix="use a tab-separated file with one header line and the same number of fields per row") from None
-        except pd.errors.EmptyDataError:
-            raise MetadataError("metadata table is empty", path=path, fix="add a header line and one row per experiment") from None
+        frame = read_tsv(path, what="metadata table", error=MetadataError, dtype=str, keep_default_na=False,
+                         fix="use a tab-separated file with one header line and one row per experiment, "
+                             "every row with the header's number of fields")
         frame.columns = [str(c).strip() for c in frame.columns]
         return cls(frame, str(path))
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..diagnostics import cross_subspace_correlation, posthoc_adversary_r2, probe_score
 from ..errors import MFDError
+from ..tables import read_tsv
 from .enhancers import single_threaded_blas
 
 BIOLOGY, BIAS = "biology", "bias"
@@ -167,11 +168,7 @@ def read_truth_bins(path: str | Path, *, biological: str | Sequence[str] | None 
     fix = "pass a truth table: TSV with header chrom, start, end and one column per known quantity"
     if not path.exists():
         raise MFDError("truth bin table not found", path=path, fix=fix)
-    try:
-        frame = pd.read_csv(path, sep="\t", compression="infer", dtype={"chrom": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError, OSError) as err:
-        raise MFDError(f"cannot read the truth bin table ({' '.join(str(err).split())[:120]})", path=path,
-                       fix=fix) from None
+    frame = read_tsv(path, what="truth bin table", fix=fix, dtype={"chrom": str})
     frame.columns = [str(c).lstrip("#").strip() for c in frame.columns]
     if "chrom" in frame.columns:
         frame["chrom"] = frame["chrom"].astype(str)

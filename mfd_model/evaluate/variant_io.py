@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..errors import MFDError
+from ..tables import read_tsv
 
 DEFAULT_PATTERN = r"^(?P<model>[^/]+)/(?P<experiment>.+)/(?P<score>[^/]+)$"
 TRUE_WORDS = {"1", "true", "yes", "causal", "positive", "pos", "t", "y"}
@@ -91,11 +91,8 @@ def read_variant_scores(path: str | Path, *, pattern: str = DEFAULT_PATTERN) -> 
             if not line.startswith("#"):
                 header_line = number
                 break
-    try:
-        frame = pd.read_csv(path, sep="\t", skiprows=header_line, dtype={0: str}, compression="infer")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise MFDError(f"cannot read the variant scores table ({' '.join(str(err).split())[:120]})", path=path,
-                       fix="use the TSV written by mfd score-variants") from None
+    frame = read_tsv(path, what="variant scores table", fix="use the TSV written by mfd score-variants",
+                     skiprows=header_line, dtype={0: str})
     frame.columns = [str(c).lstrip("#") for c in frame.columns]
     lower = {c.lower(): c for c in frame.columns}
     needed = ["chrom", "pos", "ref", "alt"]
@@ -215,11 +212,8 @@ def read_tsv_labels(path: str | Path, *, true_values: Sequence[str] = (), contro
     path = Path(path)
     if not path.exists():
         raise MFDError("variant label table not found", path=path, fix="check the path")
-    try:
-        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, compression="infer")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise MFDError(f"cannot read the label table ({' '.join(str(err).split())[:120]})", path=path,
-                       fix="use a tab-separated table with a header") from None
+    frame = read_tsv(path, what="variant label table", fix="use a tab-separated table with a header",
+                     dtype=str, keep_default_na=False)
     frame.columns = [str(c).lstrip("#").strip().lower() for c in frame.columns]
     if "label" not in frame.columns:
         raise MFDError("label table has no 'label' column", path=path, line=1,
