@@ -1,0 +1,119 @@
+"""Signals end a real ``mfd score-variants`` run cleanly: no output, no temporary file, no process left.
+
+SIGTERM (a scheduler's time limit) and SIGHUP unwind like Ctrl-C; the VCF-reading worker ends
+with its parent even when the parent is SIGKILLed (checked in /proc, independently of the code).
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from variant_helpers import random_genome, write_fasta, write_vcf
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc")
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter from /proc (``None``: gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("State:"):
+                return line.split()[1]
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def _alive(pid: int) -> bool:
+    return _state(pid) not in (None, "Z", "X")   # a zombie has ended (only its exit status is left)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in status and _alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def running_scorer(tmp_path):
+    """A real ``mfd score-variants`` (default model, one VCF-reading worker) busy on 6,000 SNVs.
+
+    Yields ``(process, worker pids, folder)`` once the worker runs and the hidden partial outputs exist.
+    """
+    genome = random_genome()
+    rng = random.Random(0)
+    lines = []
+    for i in range(6000):
+        chrom = rng.choice(sorted(genome))
+        pos = rng.randrange(250, len(genome[chrom]) - 250)
+        ref = genome[chrom][pos - 1].upper()
+        if ref in "ACGT":
+            lines.append(f"{chrom}\t{pos}\tv{i}\t{ref}\t{'ACGT'[('ACGT'.index(ref) + 1) % 4]}\t.\t.\t.")
+    work = tmp_path / "run"
+    work.mkdir()
+    write_fasta(work / "ref.fa", genome)
+    write_vcf(work / "in.vcf", lines)
+    inputs = {"ref.fa", "ref.fa.fai", "in.vcf"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "mfd_model", "score-variants", "in.vcf", "ref.fa", "out.tsv",
+                                "-q", "--workers", "1", "--chunk-size", "512", "--threads", "1"],
+                               cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and process.poll() is None:
+            workers = _children(process.pid)
+            if workers and any(".partial" in p.name for p in work.iterdir()) and (work / "ref.fa.fai").exists():
+                break
+            time.sleep(0.05)
+        assert process.poll() is None and workers, f"the run did not get going: {process.communicate()}"
+        yield process, workers, work, inputs
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_termination_signal_leaves_no_file_and_no_process(running_scorer, signum):
+    process, workers, work, inputs = running_scorer
+    process.send_signal(signum)        # to the parent only, as a scheduler's time limit does
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum
+    assert stderr.strip().splitlines() == [f"mfd score-variants: interrupted ({signal.Signals(signum).name}); "
+                                           "temporary outputs removed"]
+    assert {p.name for p in work.iterdir()} == inputs              # no output, no hidden .partial file
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def test_worker_dies_with_a_killed_parent(running_scorer):
+    process, workers, work, inputs = running_scorer
+    process.send_signal(signal.SIGKILL)   # nothing of the parent runs: the kernel ends the worker
+    process.wait(timeout=30)
+    deadline = time.time() + 5
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert not (work / "out.tsv").exists() and not (work / "out.rejects.tsv").exists()   # never a final name
