@@ -4,6 +4,7 @@
     mfd attribute sites.bed genome.fa attr/ -m model.pt --unit CTCF --unit DNase-seq --group tech
     mfd attribute sites.bed genome.fa attr/ -m model.pt --output ctcf_k562 --method ism --ism-window 64
     mfd attribute sites.bed genome.fa attr/ -m model.pt --background no_peaks.bed
+    mfd attribute sites.bed genome.fa attr/ -m model.pt --unit CTCF --method deepliftshap --references 10
 
 Targets: ``--output`` experiments (by name or index) and/or ``--unit`` latent units (by index
 or by the name of a direct factor: ``CTCF``, ``target:CTCF``, ``bio/target:CTCF``; ``--group``
@@ -11,7 +12,10 @@ narrows bare names). Default: the named (direct) units of the model (at most 16)
 
 Methods: ``ig`` Integrated Gradients (Captum; neuron attribution on the latent layer for
 units), ``grad`` gradient x input, ``ism`` in-silico mutagenesis (every substitution; the
-central ``--ism-window`` bp, by default 2 x ``--flank``; 0 for the whole window).
+central ``--ism-window`` bp, by default 2 x ``--flank``; 0 for the whole window),
+``deepliftshap`` DeepLIFT (rescale rule) averaged over ``--references`` dinucleotide-shuffled
+copies of each window (exact: each sequence's convergence delta, ``sum(contributions) -
+(f(x) - f(reference))``, is written to ``deltas.tsv`` and a warning printed past ``--delta-warning``).
 
 The baseline profile comes from ``--background`` windows (sequences without peaks), or else
 from ``--random-background N`` random genome windows that avoid the sites (default: as many
@@ -21,8 +25,9 @@ Writes into OUTDIR: ``profiles.tsv`` (per target and position: site mean, absolu
 baseline, corrected), ``central_signal.tsv/.md``, ``profile.png`` (±--flank bp),
 ``profile_window.png`` (whole window), ``logo_mean.png`` (average attribution around the
 centre), ``logo_site_<k>.png`` (the first --logos sites), ``attributions.npz`` (per-position
-scores; with ``--save-raw`` also the (N, T, 4, L) attributions and one-hot inputs) and
-``summary.json``.
+scores; with ``--save-raw`` also the (N, T, 4, L) attributions and one-hot inputs),
+``deltas.tsv`` (``deepliftshap``: per window and target, the largest and mean convergence delta
+over the references) and ``summary.json``.
 """
 from __future__ import annotations
 
@@ -49,12 +54,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--scale", choices=["logit", "probability"], default="logit",
                       help="explain outputs as logits (default) or probabilities")
     how = parser.add_argument_group("method")
-    how.add_argument("--method", choices=["ig", "grad", "ism"], default="ig",
-                     help="Integrated Gradients (default), gradient x input, or in-silico mutagenesis")
+    how.add_argument("--method", choices=["ig", "grad", "ism", "deepliftshap"], default="ig",
+                     help="Integrated Gradients (default), gradient x input, in-silico mutagenesis, "
+                          "or DeepLIFT / DeepSHAP over shuffled references")
     how.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps (default 50)")
     how.add_argument("--ism-window", type=int, default=None, metavar="BP",
                      help="ISM: mutate only the central BP bases (default: 2 x --flank; 0: the whole window, "
                           "3 x seq_len substitutions per sequence)")
+    how.add_argument("--references", type=int, default=10, metavar="N",
+                     help="deepliftshap: dinucleotide-shuffled references per window (default 10; seeded by --seed)")
+    how.add_argument("--delta-warning", type=float, default=1e-3, metavar="X",
+                     help="deepliftshap: warn when a convergence delta exceeds X (default 1e-3)")
     data = parser.add_argument_group("sites and baseline")
     data.add_argument("--max-sites", type=int, default=500, help="attribute at most this many sites (random subset; default 500)")
     data.add_argument("--background", metavar="BED", help="baseline windows: intervals without peaks")
@@ -75,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     import numpy as np
+    import pandas as pd
 
     from ..bed import read_bed
     from ..errors import MFDError
     from ..genome import Genome
+    from ..interpret.deeplift import delta_table
     from ..interpret.plots import plot_attribution_logos, plot_profiles
     from ..interpret.profiles import central_signal, profile_table
     from ..interpret.sites import attribute_sites, mean_attribution_matrix
@@ -93,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         common.require_file(args.background, "background BED file")
     if args.batch_size is not None:
         common.check_positive(args.batch_size, "--batch-size")
-    for name in ("max_sites", "steps", "flank"):
+    for name in ("max_sites", "steps", "flank", "references"):
         common.check_positive(getattr(args, name), f"--{name.replace('_', '-')}")
     if args.ism_window is None:
         args.ism_window = 2 * args.flank
@@ -133,7 +145,14 @@ def run(args: argparse.Namespace) -> int:
     batch = args.batch_size
     result = attribute_sites(model, sites, targets, method=args.method, background=background,
                              orient=not args.no_orient, ism_window=args.ism_window or None, n_steps=args.steps,
-                             scale=args.scale, batch_size=batch, device=args.device, progress=not args.no_progress)
+                             scale=args.scale, n_references=args.references, seed=args.seed, delta_warning=None,
+                             batch_size=batch, device=args.device, progress=not args.no_progress)
+    deltas = None
+    if result.deltas is not None:
+        deltas = delta_table(result.deltas, sites.ids, targets, "site")
+        if result.background_deltas is not None:
+            deltas = pd.concat([deltas, delta_table(result.background_deltas, background.ids, targets, "baseline")],
+                               ignore_index=True)
     profile = result.profile
     signal = central_signal(profile, half_width=10, flank=args.flank)
     labels = [t.label for t in targets]
@@ -164,11 +183,18 @@ def run(args: argparse.Namespace) -> int:
             if result.ism_effects is not None:
                 arrays["ism_effects"] = result.ism_effects
         np.savez_compressed(out / "attributions.npz", **arrays)
+        if deltas is not None:
+            deltas.to_csv(out / "deltas.tsv", sep="\t", index=False, float_format="%.3g")
         summary = {"method": args.method, "targets": labels, "sites_read": sites.n_read, "sites_usable": sites.usable,
                    "sites_attributed": len(sites), "skipped": sites.skipped,
                    "baseline": (profile.n_baseline if background is not None else 0),
                    "baseline_source": (args.background or ("random windows" if background is not None else None)),
                    "window": list(result.window), "model_info": getattr(model, "info", {})}
+        if deltas is not None:
+            summary["deeplift"] = {"references": args.references, "seed": args.seed,
+                                   "max_abs_delta": float(deltas["max_abs_delta"].max()),
+                                   "windows_past_warning": int((deltas["max_abs_delta"] > args.delta_warning).sum()),
+                                   "delta_warning": args.delta_warning}
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     print(f"mfd attribute: {sites.skip_summary()}; attributed {len(sites)}"
           + (f", baseline {profile.n_baseline} windows" + (" (random)" if not args.background else "")
@@ -176,5 +202,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"attribution on the sites ({args.method}): mean |score| within ±10 bp of the centre, in the "
           f"±{args.flank} bp flanks, and at the same positions of the baseline windows:")
     print(text_table(signal))
+    if deltas is not None:
+        worst = float(deltas["max_abs_delta"].max())
+        past = deltas[deltas["max_abs_delta"] > args.delta_warning]
+        print(f"DeepLIFT convergence deltas (sum of contributions - (f(x) - f(reference))): largest |delta| {worst:.3g}")
+        if len(past):
+            print(f"mfd attribute: warning: {past['window'].nunique()} window(s) have |delta| > {args.delta_warning:g} "
+                  f"(largest {worst:.3g}): their attributions do not sum to f(x) - f(reference); see deltas.tsv",
+                  file=sys.stderr)
     print(f"wrote {args.outdir}/: profiles.tsv, central_signal.tsv, profile.png, logo_mean.png, attributions.npz")
     return 0
+

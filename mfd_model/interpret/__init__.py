@@ -7,6 +7,7 @@ One module per idea, in the order an analysis runs:
     targets      what to explain: an output (experiment) or a latent unit (by index or name)
     ersatz       sequence edits (substitutions, motif insertion, backgrounds, shuffles); no model calls
     attribution  Integrated Gradients (Captum neuron attribution on the latent layer), gradient x input
+    deeplift     DeepLIFT (rescale rule) / DeepSHAP, exact: the dinucleotide step as linear + ReLU
     ism          in-silico saturation mutagenesis (full, or fast local recomputation via ``local``)
     profiles     attribution profiles around motif sites minus a baseline profile (paper Figs 2-3)
     motifs       MEME I/O, first-layer filters -> PWMs, motif similarity
@@ -23,6 +24,7 @@ _EXPORTS = {
     "Target": "targets", "resolve_targets": "targets", "output_target": "targets", "unit_target": "targets",
     "target_values": "targets",
     "integrated_gradients": "attribution", "gradient_x_input": "attribution", "attribute": "attribution",
+    "deep_lift_shap": "deeplift", "DeepLiftNetwork": "deeplift",
     "saturation_mutagenesis": "ism", "ism_to_contributions": "ism",
     "position_scores": "profiles", "site_profile": "profiles", "Profile": "profiles",
     "Motif": "motifs", "read_meme": "motifs", "write_meme": "motifs", "filter_pwms": "motifs",

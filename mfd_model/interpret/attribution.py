@@ -11,8 +11,8 @@ input was already dinucleotides, assigned each 2-mer's score to its first base).
   all-zero sequence is the default baseline. Completeness:
   ``sum(attr) = f(x) - f(baseline)`` up to the integration error (more steps, smaller error).
 * :func:`gradient_x_input` — the gradient at ``x`` times ``x``.
-* :func:`attribute` — one call for several targets and any method (``ig``, ``grad``, ``ism``);
-  returns ``(N, T, 4, L)``.
+* :func:`attribute` — one call for several targets and any method (``ig``, ``grad``, ``ism``,
+  ``deepliftshap``: DeepLIFT / DeepSHAP, :mod:`.deeplift`); returns ``(N, T, 4, L)``.
 
 Batching, devices and eval mode are :func:`mfd_model.predict.predict`'s job: each method is a
 ``func(model, batch)`` that re-enables gradients inside it.
@@ -28,7 +28,7 @@ from ..model import MFDModel
 from ..predict import predict
 from .targets import Scale, Target
 
-METHODS = ("ig", "grad", "ism")
+METHODS = ("ig", "grad", "ism", "deepliftshap")
 
 
 def _scalar_function(model: MFDModel, target: Target, scale: Scale):
@@ -119,18 +119,23 @@ def gradient_x_input(model: MFDModel, X: np.ndarray | torch.Tensor, target: Targ
 
 def attribute(model: MFDModel, X: np.ndarray | torch.Tensor, targets: Sequence[Target], *, method: str = "ig",
               n_steps: int = 50, scale: Scale = "logit", ism_start: int | None = None, ism_end: int | None = None,
-              batch_size: int | None = None, device: str | None = None, progress: bool = True) -> np.ndarray:
+              n_references: int = 10, seed: int = 0, batch_size: int | None = None, device: str | None = None,
+              progress: bool = True) -> np.ndarray:
     """Attributions of several targets with one method.
 
     Args:
         X: one-hot DNA, shape=(N, 4, seq_len).
         targets: outputs and/or latent units.
-        method: ``ig`` (Integrated Gradients), ``grad`` (gradient x input) or ``ism``
-            (in-silico mutagenesis effects ``f(mutant) - f(x)``; see :mod:`.ism`).
+        method: ``ig`` (Integrated Gradients), ``grad`` (gradient x input), ``ism``
+            (in-silico mutagenesis effects ``f(mutant) - f(x)``; see :mod:`.ism`) or
+            ``deepliftshap`` (DeepLIFT averaged over shuffled references; see :mod:`.deeplift`,
+            whose :func:`.deeplift.deep_lift_shap` also returns the convergence deltas).
         ism_start, ism_end: ISM window (default: the whole sequence).
+        n_references, seed: DeepSHAP's dinucleotide-shuffled references per sequence, and their seed.
     Returns:
         float32, shape=(N, T, 4, seq_len). IG / gradient x input are non-zero at the present
-        base only; ISM holds the effect of writing each base (0 at the reference base).
+        base only; ISM holds the effect of writing each base (0 at the reference base);
+        DeepSHAP the contributions ``mean_r m_r * (x - ref_r)`` (non-zero where a reference differs).
     """
     from tqdm.auto import tqdm
 
@@ -139,6 +144,10 @@ def attribute(model: MFDModel, X: np.ndarray | torch.Tensor, targets: Sequence[T
     if method not in METHODS:
         raise ValueError(f"unknown attribution method {method!r}; use one of {', '.join(METHODS)}")
     X = torch.as_tensor(X, dtype=torch.float32)
+    if method == "deepliftshap":
+        from .deeplift import deep_lift_shap
+        return deep_lift_shap(model, X, targets, n_references=n_references, seed=seed, scale=scale,
+                              batch_size=batch_size or 16, device=device, progress=progress)[0]
     if method == "ism":
         return saturation_mutagenesis(model, X, targets, start=ism_start, end=ism_end, scale=scale,
                                       batch_size=batch_size or 512, device=device, progress=progress)
