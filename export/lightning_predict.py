@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 
+from mfd_model.errors import MFDError
 from mfd_model.model import MFDModel
 from mfd_model.processes import die_with_parent, worker_init_fn
 
@@ -82,10 +84,15 @@ def lightning_predict(model: MFDModel, dataset: WindowBatches, result_path: str 
     levels = [logger.level for logger in quiet]
     for logger in quiet:  # no "GPU available", tips and the like around our own progress report
         logger.setLevel(logging.WARNING)
+    devices = max(1, min(devices, len(dataset)))  # a device without a batch would fail Lightning's sampler
     try:
-        trainer = Trainer(accelerator="auto", devices=devices, strategy="ddp_spawn" if devices > 1 else "auto",
-                          logger=False, enable_checkpointing=False, enable_model_summary=False,
-                          enable_progress_bar=progress, callbacks=[MemmapWriter(result_path)], inference_mode=True)
+        try:
+            trainer = Trainer(accelerator="auto", devices=devices, strategy="ddp_spawn" if devices > 1 else "auto",
+                              logger=False, enable_checkpointing=False, enable_model_summary=False,
+                              enable_progress_bar=progress, callbacks=[MemmapWriter(result_path)], inference_mode=True)
+        except (MisconfigurationException, ValueError, RuntimeError) as err:  # e.g. more GPUs than there are
+            raise MFDError(f"cannot predict on {devices} device(s): {' '.join(str(err).split())}",
+                           fix="check --devices") from None
         trainer.predict(PredictionModule(model.eval(), reverse_complement), dataloaders=loader,
                         return_predictions=False)
     finally:

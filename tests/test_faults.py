@@ -255,6 +255,14 @@ def test_a_missing_device_is_one_line(files, tmp_path, capsys):
     assert not list(tmp_path.glob("out*")) and not list(tmp_path.glob("p.*")) and not list(tmp_path.glob(".*"))
 
 
+def test_an_accelerator_the_machine_lacks_is_one_line(files, tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert _score(files, tmp_path / "out.tsv", "--devices", "2", "--accelerator", "gpu") == 2
+    assert "cannot score on 2 device(s) of accelerator 'gpu'" in _one_line(capsys)
+    assert not list(tmp_path.glob("out*")) and not list(tmp_path.glob(".out*"))
+
+
 # ---------------------------------------------------------------------------- 9. a closed output pipe
 def test_scores_to_a_closed_pipe_end_in_one_line(files, tmp_path):
     rejects = tmp_path / "rejects.tsv"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import lightning.pytorch as pl
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 import numpy as np
 import torch.utils.data
 from lightning.pytorch.callbacks import BasePredictionWriter
@@ -93,10 +94,14 @@ def lightning_scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredict
         loader = torch.utils.data.DataLoader(_SafeStream(dl), batch_size=None, num_workers=workers,
                                              collate_fn=_identity, worker_init_fn=worker_init_fn())
         several = devices not in (1, "1")
-        trainer = pl.Trainer(accelerator=accelerator, devices=devices,
-                             strategy="ddp_spawn" if several else "auto",
-                             callbacks=[SpoolWriter(spool)], logger=False, enable_progress_bar=False,
-                             enable_model_summary=False, enable_checkpointing=False)
+        try:
+            trainer = pl.Trainer(accelerator=accelerator, devices=devices,
+                                 strategy="ddp_spawn" if several else "auto",
+                                 callbacks=[SpoolWriter(spool)], logger=False, enable_progress_bar=False,
+                                 enable_model_summary=False, enable_checkpointing=False)
+        except (MisconfigurationException, ValueError, RuntimeError) as err:  # e.g. --accelerator gpu without one
+            raise MFDError(f"cannot score on {devices} device(s) of accelerator {accelerator!r}: "
+                           f"{' '.join(str(err).split())}", fix="check --devices / --accelerator (cpu works everywhere)") from None
         with warnings.catch_warnings():
             _quiet_lightning()
             trainer.predict(ScoringModule(predictor), loader, return_predictions=False)
