@@ -1,6 +1,7 @@
 """Downstream evaluation: performance, enhancer classification, variant enrichment, diagnostics.
 
     performance       per-experiment AUROC / AUPRC on the test split, by metadata group
+    importance        the AUROC / AUPRC lost when a latent unit, metadata group or subspace is switched off
     enhancers         paper Table 1: logistic regression on frozen bio / tech / full features
     enrichment        paper Table 2: odds ratios (Fisher) of true variants at |VEP| quantile cutoffs
     variant_io        reading variant-score TSVs and variant labels (VCF INFO / TSV)
@@ -15,7 +16,8 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "per_experiment_metrics": "performance", "summarise_by_metadata": "performance", "evaluate_store": "performance",
-    "predict_bins": "performance",
+    "predict_bins": "performance", "store_bins": "performance", "strand_outputs": "performance",
+    "ablation_importance": "importance", "default_ablations": "importance", "ablate": "importance",
     "enhancer_classification": "enhancers", "enhancer_table": "enhancers", "classify": "enhancers",
     "variant_enrichment": "enrichment", "tag_variants": "enrichment", "contingency": "enrichment",
     "read_variant_scores": "variant_io", "read_vcf_labels": "variant_io", "read_tsv_labels": "variant_io",

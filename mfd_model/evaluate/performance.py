@@ -8,7 +8,8 @@ metadata columns (``assay``, ``target``, ...; multi-valued cells count for each 
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -78,10 +79,11 @@ def summarise_by_metadata(metrics: pd.DataFrame, metadata: pd.DataFrame, columns
     return pd.DataFrame(rows)
 
 
-def predict_bins(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray, bin_size: int, *,
-                 batch_size: int = 256, device: str | None = None, chunk_size: int = 2048,
-                 progress: bool = True) -> np.ndarray:
-    """Probabilities for bins, forward and reverse complement averaged.
+def strand_outputs(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray, bin_size: int, *,
+                   func: Callable[[MFDModel, torch.Tensor], torch.Tensor] | None = None, batch_size: int = 256,
+                   device: str | None = None, chunk_size: int = 2048, progress: bool = True,
+                   desc: str = "predicting bins") -> tuple[np.ndarray, np.ndarray]:
+    """``func(model, window)`` of the window centred on each bin, forward and reverse complement.
 
     Windows of ``seq_len`` bp are centred on each bin (``N``-padded past contig ends).
 
@@ -90,22 +92,96 @@ def predict_bins(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: 
         chrom: contig of each bin (FASTA spelling), length N.
         bin_start: 0-based bin starts, shape=(N,).
         bin_size: bin width in bp.
+        func: what to compute per window (default: probabilities ``model(x)``), e.g.
+            ``lambda m, x: m.features(x)``.
     Returns:
-        float32, shape=(N, O).
+        ``(forward, reverse_complement)``, each shape=(N, ...) as ``func`` gives.
     """
     from tqdm.auto import tqdm
 
     seq_len = model.config.seq_len
     starts = np.asarray(bin_start, dtype=np.int64) + bin_size // 2 - seq_len // 2
-    out = []
-    for lo in tqdm(range(0, len(starts), chunk_size), desc="predicting bins", unit="chunk", disable=not progress):
+    fwd, rc = [], []
+    for lo in tqdm(range(0, len(starts), chunk_size), desc=desc, unit="chunk", disable=not progress):
         hi = min(lo + chunk_size, len(starts))
         X = torch.as_tensor(one_hot_encode_batch([genome.fetch(chrom[i], int(starts[i]), int(starts[i]) + seq_len)
                                                   for i in range(lo, hi)]))
-        fwd = predict(model, X, batch_size=batch_size, device=device)
-        rc = predict(model, reverse_complement_one_hot(X), batch_size=batch_size, device=device)
-        out.append(((fwd + rc) / 2).numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.n_experiments), np.float32)
+        fwd.append(predict(model, X, batch_size=batch_size, device=device, func=func).numpy())
+        rc.append(predict(model, reverse_complement_one_hot(X), batch_size=batch_size, device=device, func=func).numpy())
+    if not fwd:
+        empty = np.zeros((0, model.n_experiments), np.float32)
+        return empty, empty
+    return np.concatenate(fwd), np.concatenate(rc)
+
+
+def predict_bins(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray, bin_size: int, *,
+                 batch_size: int = 256, device: str | None = None, chunk_size: int = 2048,
+                 progress: bool = True) -> np.ndarray:
+    """Probabilities for bins, forward and reverse complement averaged (:func:`strand_outputs`).
+
+    Returns:
+        float32, shape=(N, O).
+    """
+    fwd, rc = strand_outputs(model, genome, chrom, bin_start, bin_size, batch_size=batch_size, device=device,
+                             chunk_size=chunk_size, progress=progress)
+    return (fwd + rc) / 2
+
+
+@dataclass
+class StoreBins:
+    """The bins of one split of a label store that a model is evaluated on, and their labels.
+
+    Attributes:
+        rows: store rows, shape=(N,), int64, sorted.
+        genome: the :class:`mfd_model.genome.Genome` to cut windows from.
+        chrom: each bin's contig (FASTA spelling), length N.
+        bin_start: 0-based bin starts, shape=(N,).
+        bin_size: bin width in bp.
+        experiments: the E experiments the model and the store share (model order).
+        model_index: their output indices in the model, length E.
+        labels: 0/1, shape=(N, E), float32.
+        info: counts (``bins``, ``experiments``, ``model_only``, ``store_only``).
+    """
+
+    rows: np.ndarray
+    genome: Any
+    chrom: list[str]
+    bin_start: np.ndarray
+    bin_size: int
+    experiments: list[str]
+    model_index: list[int]
+    labels: np.ndarray
+    info: dict[str, Any]
+
+
+def store_bins(model: MFDModel, store: Any, *, split: str = "test", max_bins: int | None = None, seed: int = 0,
+               fasta: str | None = None) -> StoreBins:
+    """The bins :func:`evaluate_store` evaluates (a seeded random subset of ``max_bins``) and their labels.
+
+    Args: as :func:`evaluate_store`.
+    """
+    from ..genome import Genome
+
+    if store.bin_size != model.config.bin_size:
+        raise MFDError(f"the label store has {store.bin_size} bp bins, the model predicts {model.config.bin_size} bp bins",
+                       fix="evaluate on a store prepared with the model's bin size")
+    shared = [name for name in model.experiment_names if name in set(store.experiment_names)]
+    if not shared:
+        raise MFDError("the model and the label store share no experiment name",
+                       fix="evaluate on the store the model was trained from")
+    rows = np.asarray(store.indices(split), dtype=np.int64)
+    if not len(rows):
+        raise MFDError(f"the label store has no bin in the {split!r} split", fix="choose another --split")
+    if max_bins is not None and len(rows) > max_bins:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_bins, replace=False))
+    genome = Genome(fasta or store.fasta_path)
+    chrom = [genome.require(store.contigs[int(c)]) for c in np.asarray(store.bin_contig)[rows]]
+    store_idx = [list(store.experiment_names).index(n) for n in shared]
+    info = {"bins": len(rows), "experiments": len(shared),
+            "model_only": len(model.experiment_names) - len(shared),
+            "store_only": len(store.experiment_names) - len(shared)}
+    return StoreBins(rows, genome, chrom, np.asarray(store.bin_start)[rows], store.bin_size, shared,
+                     [model.experiment_names.index(n) for n in shared], store.labels(rows)[:, store_idx], info)
 
 
 def evaluate_store(model: MFDModel, store: Any, *, split: str = "test", max_bins: int | None = None,
@@ -125,29 +201,8 @@ def evaluate_store(model: MFDModel, store: Any, *, split: str = "test", max_bins
         the store share (model order), and counts (``bins``, ``experiments``,
         ``model_only``, ``store_only``).
     """
-    from ..genome import Genome
-
-    if store.bin_size != model.config.bin_size:
-        raise MFDError(f"the label store has {store.bin_size} bp bins, the model predicts {model.config.bin_size} bp bins",
-                       fix="evaluate on a store prepared with the model's bin size")
-    shared = [name for name in model.experiment_names if name in set(store.experiment_names)]
-    if not shared:
-        raise MFDError("the model and the label store share no experiment name",
-                       fix="evaluate on the store the model was trained from")
-    rows = np.asarray(store.indices(split), dtype=np.int64)
-    if not len(rows):
-        raise MFDError(f"the label store has no bin in the {split!r} split", fix="choose another --split")
-    if max_bins is not None and len(rows) > max_bins:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_bins, replace=False))
-    genome = Genome(fasta or store.fasta_path)
-    chrom = [genome.require(store.contigs[int(c)]) for c in np.asarray(store.bin_contig)[rows]]
-    scores = predict_bins(model, genome, chrom, np.asarray(store.bin_start)[rows], store.bin_size,
+    bins = store_bins(model, store, split=split, max_bins=max_bins, seed=seed, fasta=fasta)
+    scores = predict_bins(model, bins.genome, bins.chrom, bins.bin_start, bins.bin_size,
                           batch_size=batch_size, device=device, progress=progress)
-    labels = store.labels(rows)
-    model_idx = [model.experiment_names.index(n) for n in shared]
-    store_idx = [list(store.experiment_names).index(n) for n in shared]
-    metrics = per_experiment_metrics(labels[:, store_idx], scores[:, model_idx], shared)
-    info = {"bins": len(rows), "experiments": len(shared),
-            "model_only": len(model.experiment_names) - len(shared),
-            "store_only": len(store.experiment_names) - len(shared)}
-    return metrics, info
+    metrics = per_experiment_metrics(bins.labels, scores[:, bins.model_index], bins.experiments)
+    return metrics, bins.info
