@@ -116,7 +116,19 @@ def test_matches_captum_deeplift_on_a_relu_trunk(model):
     for t, target in enumerate(targets):
         network = DeepLiftNetwork(model, [target]).eval()
         theirs = DeepLift(network, eps=1e-10).attribute(torch.as_tensor(X), baselines=torch.as_tensor(ref), target=0)
-        np.testing.assert_allclose(ours[:, t], theirs.detach().numpy(), rtol=1e-4, atol=1e-6)
+        # Captum's m * (x - ref) summed per position is what ours puts on the present base
+        np.testing.assert_allclose(ours[:, t], X * theirs.detach().numpy().sum(axis=1, keepdims=True),
+                                   rtol=1e-4, atol=1e-6)
+
+
+def test_contributions_sit_on_present_bases_and_hypothetical_ones_project_to_them(model):
+    X = random_one_hot(2, model.config.seq_len, seed=13).astype(np.float64)
+    targets = _targets(model)
+    attr, _ = deep_lift_shap(model, X, targets, n_references=3)
+    hyp, _ = deep_lift_shap(model, X, targets, n_references=3, hypothetical=True)
+    assert np.all(attr * (1 - X[:, None]) == 0)
+    assert np.abs(hyp * (1 - X[:, None])).max() > 0                     # every base has a hypothetical value
+    np.testing.assert_allclose(hyp * X[:, None], attr, rtol=1e-6, atol=1e-7)
 
 
 def test_batch_size_seed_and_shared_references(model):

@@ -135,7 +135,7 @@ def attribute(model: MFDModel, X: np.ndarray | torch.Tensor, targets: Sequence[T
     Returns:
         float32, shape=(N, T, 4, seq_len). IG / gradient x input are non-zero at the present
         base only; ISM holds the effect of writing each base (0 at the reference base);
-        DeepSHAP the contributions ``mean_r m_r * (x - ref_r)`` (non-zero where a reference differs).
+        DeepSHAP each position's contribution on its present base (averaged over the references).
     """
     from tqdm.auto import tqdm
 

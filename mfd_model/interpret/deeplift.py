@@ -5,6 +5,9 @@ sequence and a reference instead of gradients; the contributions ``m * (x - ref)
 ``f(x) - f(ref)`` (*completeness*, the "summation-to-delta" property) when every layer
 follows a rule that conserves it. DeepSHAP averages DeepLIFT over several references, here
 dinucleotide-shuffled copies of each sequence (:func:`.ersatz.dinucleotide_shuffle`, seeded).
+Each position's contribution (summed over its four channels) is reported on its present base,
+like Integrated Gradients'; the *hypothetical* contributions of all four bases (what TF-MoDISco
+reads) are available too.
 
 **The dinucleotide step.** The model's first step multiplies neighbouring one-hot positions,
 ``d[4a + b, i] = x[a, i] * x[b, i + 1]``; a product is not a layer DeepLIFT's rules cover
@@ -267,8 +270,9 @@ def shuffled_references(X: np.ndarray, n_references: int, seed: int = 0) -> np.n
 
 def deep_lift_shap(model: MFDModel, X: np.ndarray | torch.Tensor, targets: Sequence[Target], *,
                    references: np.ndarray | torch.Tensor | None = None, n_references: int = 10, seed: int = 0,
-                   scale: Scale = "logit", batch_size: int = 16, device: str | None = None,
-                   warning_threshold: float | None = 1e-3, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                   scale: Scale = "logit", hypothetical: bool = False, batch_size: int = 16,
+                   device: str | None = None, warning_threshold: float | None = 1e-3,
+                   progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """DeepSHAP: DeepLIFT (rescale rule) of several targets, averaged over references.
 
     Computed in the model's dtype (``model.double()`` for float64).
@@ -280,13 +284,22 @@ def deep_lift_shap(model: MFDModel, X: np.ndarray | torch.Tensor, targets: Seque
         references: shape=(N, R, 4, seq_len) or (R, 4, seq_len) (the same for every sequence);
             default ``n_references`` dinucleotide shuffles of each sequence (seeded).
         scale: outputs as logits or probabilities (units are raw features).
+        hypothetical: return the hypothetical contributions of every base instead of the
+            contributions of the present bases (below).
         batch_size: sequences per model call; each is paired with its R references.
         warning_threshold: warn when a ``|delta|`` exceeds it (``None``: never).
     Returns:
-        ``(attributions, deltas)``: float32 contributions averaged over the references,
-        shape=(N, T, 4, seq_len) (``mean_r m_r * (x - ref_r)``; a sequence's sum is the mean of
-        ``f(x) - f(ref_r)``), and the convergence deltas
-        ``sum(m_r * (x - ref_r)) - (f(x) - f(ref_r))``, float64, shape=(N, T, R).
+        ``(attributions, deltas)``, averaged over the references:
+
+        * attributions, float32, shape=(N, T, 4, seq_len): each position's contribution
+          ``sum_c m_r[c, i] (x[c, i] - ref_r[c, i])`` on its present base, 0 elsewhere (as IG
+          and gradient x input); a sequence's sum is the mean of ``f(x) - f(ref_r)`` (where the
+          references keep the sequence's ``N`` positions, as shuffles do). With
+          ``hypothetical=True``, what each base ``b`` would contribute at each position,
+          ``sum_c m_r[c, i] (onehot_b[c] - ref_r[c, i])`` (the input of TF-MoDISco); times the
+          one-hot input it is the former;
+        * the convergence deltas ``sum(m_r * (x - ref_r)) - (f(x) - f(ref_r))``, float64,
+          shape=(N, T, R).
     """
     from tqdm.auto import tqdm
 
@@ -316,9 +329,10 @@ def deep_lift_shap(model: MFDModel, X: np.ndarray | torch.Tensor, targets: Seque
             x = z[:, :1].expand(-1, n_ref, -1, -1).reshape(b * n_ref, 4, L)
             ref = z[:, 1:].reshape(b * n_ref, 4, L)
             multipliers, differences = network.attribute_batch(x, ref)        # (bR, T, 4, L), (bR, T)
-            contributions = multipliers * (x - ref).unsqueeze(1)
-            deltas = contributions.sum(dim=(2, 3)) - differences
-            attr = contributions.reshape(b, n_ref, T, 4 * L).mean(dim=1)
+            deltas = (multipliers * (x - ref).unsqueeze(1)).sum(dim=(2, 3)) - differences
+            hyp = multipliers - (multipliers * ref.unsqueeze(1)).sum(dim=2, keepdim=True)
+            hyp = hyp.reshape(b, n_ref, T, 4, L).mean(dim=1)                   # (b, T, 4, L)
+            attr = (hyp if hypothetical else hyp * z[:, 0].unsqueeze(1)).reshape(b, T, 4 * L)
             deltas = deltas.reshape(b, n_ref, T).transpose(1, 2)
             bar.update(b)
             return torch.cat([attr.double(), deltas.double()], dim=2)          # (b, T, 4 L + R)
