@@ -98,13 +98,14 @@ def _rescale(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
         (x_in, x_ref), (y_in, y_ref) = _halves(x), _halves(y)
         dx = x_in - x_ref
         far = dx.abs() > _eps(x.dtype)
-    with torch.enable_grad():
-        local = x.detach().requires_grad_(True)
-        (derivative,) = torch.autograd.grad(module(local).sum(), local)
     with torch.no_grad():
-        ratio = (y_in - y_ref) / torch.where(far, dx, torch.ones_like(dx))
-        m_in = torch.where(far, ratio, derivative[:len(dx)])
-        multiplier = torch.cat([m_in, m_in])
+        m_in = (y_in - y_ref) / torch.where(far, dx, torch.ones_like(dx))
+    if not bool(far.all()):
+        with torch.enable_grad():
+            local = x_in.detach().requires_grad_(True)
+            (derivative,) = torch.autograd.grad(module(local).sum(), local)
+        m_in = torch.where(far, m_in, derivative)
+    multiplier = torch.cat([m_in, m_in])
     return _Multiply.apply(x, y, lambda grad: grad * multiplier)
 
 
