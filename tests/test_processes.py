@@ -117,3 +117,43 @@ def test_worker_dies_with_a_killed_parent(running_scorer):
         time.sleep(0.05)
     assert not [pid for pid in workers if _alive(pid)]
     assert not (work / "out.tsv").exists() and not (work / "out.rejects.tsv").exists()   # never a final name
+
+
+def test_training_data_worker_dies_at_once_with_a_killed_parent(tiny_store, tmp_path):
+    """``mfd train``'s DataLoader worker ends with the SIGKILLed trainer at once (the kernel's
+    PR_SET_PDEATHSIG), not after PyTorch's own 5 s parent poll."""
+    from conftest import tiny_train_config
+    config = tiny_train_config(tiny_store, tmp_path / "run", max_epochs=1000, num_workers=1)
+    process = subprocess.Popen([sys.executable, "-m", "mfd_model", "train", "--config", str(config), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    workers: list[int] = []
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and process.poll() is None and not workers:
+            workers = _children(process.pid)
+            time.sleep(0.05)
+        assert process.poll() is None and workers, "training did not start a data worker"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        deadline = time.time() + 2
+        while time.time() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.02)
+        assert not [pid for pid in workers if _alive(pid)]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("status, signum", [(143, signal.SIGTERM), (129, signal.SIGHUP), (130, signal.SIGINT)])
+def test_an_interrupted_demo_step_interrupts_the_demo(monkeypatch, status, signum):
+    """``mfd demo`` ends with its interrupted step's status (128 + signal), not as a failed step (2)."""
+    from mfd_model import cli
+    from mfd_model.commands import demo
+    from mfd_model.processes import Terminated, exit_status
+    monkeypatch.setattr(cli, "main", lambda argv: status)
+    with pytest.raises(Terminated) as raised:
+        demo._step("a step", ["train"])
+    assert exit_status(raised.value) == (status, signal.Signals(signum).name)

@@ -40,6 +40,7 @@ from mfd_model.errors import ConfigError, MFDError
 from mfd_model.genome_codes import GenomeCodes
 from mfd_model.metadata import MetadataEncoder
 from mfd_model.model_io import save_model
+from mfd_model.processes import worker_init_fn
 
 from .callbacks import (AtomicCheckpointIO, BestCheckpoint, ConvergenceStopping, LastCheckpoint, TrainingPlots,
                         convergence_summary, write_summary)
@@ -80,7 +81,8 @@ class WindowDataModule(pl.LightningDataModule):
             self._skip = 0
             self.train_sampler = sampler
         return DataLoader(dataset, sampler=sampler, batch_size=None, num_workers=t.num_workers,
-                          persistent_workers=False, pin_memory=torch.cuda.is_available())
+                          persistent_workers=False, pin_memory=torch.cuda.is_available(),
+                          worker_init_fn=worker_init_fn())  # workers end with the training process
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)

@@ -72,6 +72,9 @@ def _step(title: str, argv: list[str], done: bool = False) -> None:
         return
     started = time.time()
     code = main(argv)
+    if code is not None and code > 128:  # the step was interrupted (Ctrl-C, SIGTERM, SIGHUP): so is the demo
+        from ..processes import Terminated
+        raise Terminated(code - 128)
     if code not in (0, None):
         if argv[0] == "check-disentanglement" and code == 1:
             print("(a disentanglement criterion failed: see the FAIL lines above)")
