@@ -7,7 +7,8 @@
     examples          example FASTA + BED + VCF generated from a seed
     tensorflow_graph  the network rebuilt in TensorFlow ops; SavedModel of a tf.Module (imports TF)
     equivalence       PyTorch vs SavedModel on random and real windows (mfd export --check)
-    fetch             batched FASTA reads of windows as base codes (one-hot: mfd_model.encoding)
+    fetch             batched FASTA reads of windows as base codes (one-hot: mfd_model.encoding);
+                      WindowBatches, the Dataset of one-hot window batches mfd predict runs on
     fast_model        channels-last rebuild of the network for fast CPU inference
     predict_bed       mfd predict: BED + FASTA -> probabilities (single process)
     lightning_predict mfd predict --devices N: Lightning Trainer.predict, one process per device

@@ -21,9 +21,10 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 
 from mfd_model.errors import MFDError
 from mfd_model.model import MFDModel
+from mfd_model.predict import probabilities_step
 from mfd_model.processes import die_with_parent, worker_init_fn
 
-from .predict_bed import WindowBatches, probabilities_step
+from .fetch import WindowBatches
 
 # Batches carry their own row indices, so Lightning's batch-index bookkeeping is not needed. Set at
 # import so that it also holds in the processes ddp_spawn starts (they import this module).

@@ -30,56 +30,16 @@ import pandas as pd
 import torch
 
 from mfd_model.bed import read_bed
-from mfd_model.encoding import reverse_complement_one_hot
 from mfd_model.errors import MFDError
 from mfd_model.genome import Genome
 from mfd_model.model import MFDModel
 from mfd_model.outputs import reserve_space
+from mfd_model.predict import probabilities_step
 from mfd_model.processes import worker_init_fn
 
 from mfd_model.interpret.windows import SKIP_OUTSIDE, Windows, centred_windows
 
-from .fetch import fetch_windows
-
-
-class WindowBatches(torch.utils.data.Dataset):
-    """Batches of one-hot windows, in genomic order so each batch is read with few FASTA accesses.
-
-    Items are whole batches (use ``DataLoader(batch_size=None)``) so encoding is vectorised;
-    ``index`` says which windows (rows of the result) a batch holds. Picklable: the FASTA is
-    reopened lazily in each worker process.
-
-    Item: ``{"index": LongTensor (b,), "x": FloatTensor (b, 4, seq_len)}``.
-    """
-
-    def __init__(self, fasta: str | Path, contigs: np.ndarray, starts: np.ndarray, length: int,
-                 batch_size: int) -> None:
-        self.genome = Genome(fasta)
-        self.contigs = np.asarray(contigs, dtype=object)
-        self.starts = np.asarray(starts, dtype=np.int64)
-        self.length = length
-        self.batch_size = batch_size
-        self.order = np.lexsort((self.starts, pd.factorize(self.contigs)[0])) if len(self.starts) else \
-            np.zeros(0, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return -(-len(self.starts) // self.batch_size)
-
-    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
-        index = self.order[k * self.batch_size:(k + 1) * self.batch_size]
-        x = fetch_windows(self.genome, self.contigs[index], self.starts[index], self.length)
-        return {"index": torch.from_numpy(index), "x": torch.from_numpy(x)}
-
-
-def probabilities_step(model: torch.nn.Module, x: torch.Tensor, reverse_complement: bool) -> torch.Tensor:
-    """Probabilities of one batch; with ``reverse_complement`` the mean of both strands.
-
-    Shapes: (b, 4, L) -> (b, O).
-    """
-    if not reverse_complement:
-        return model(x)
-    both = model(torch.cat([x, reverse_complement_one_hot(x)]))
-    return (both[:len(x)] + both[len(x):]) / 2
+from .fetch import WindowBatches
 
 
 @dataclass

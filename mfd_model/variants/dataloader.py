@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -29,7 +30,7 @@ import torch
 import torch.utils.data
 
 from ..encoding import one_hot
-from ..errors import MFDError
+from ..errors import MFDError, as_mfd_error
 from ..genome import Genome
 from .vcf import VcfHeader, read_vcf, read_vcf_header
 from .windows import VariantChunk, WindowSpec, build_chunk, chunk_records
@@ -172,3 +173,32 @@ class ChunkStream(torch.utils.data.IterableDataset):
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
         return self.dl.chunks(shard=rank * n_workers + worker, n_shards=world * n_workers)
+
+
+def identity(x: Any) -> Any:
+    """The DataLoader's ``collate_fn``: a chunk is already a batch."""
+    return x
+
+
+@dataclass
+class ChunkFailure:
+    """An error raised while building a chunk in a worker, carried to the main process."""
+
+    message: str
+    path: str | None
+    line: int | None
+    fix: str | None
+
+
+class SafeChunkStream(ChunkStream):
+    """:class:`ChunkStream` that turns an :class:`MFDError` in a worker, or a failure of the system
+    (:func:`~mfd_model.errors.as_mfd_error`), into a :class:`ChunkFailure`."""
+
+    def __iter__(self) -> Iterator[VariantChunk | ChunkFailure]:
+        try:
+            yield from super().__iter__()
+        except Exception as err:
+            failure = as_mfd_error(err)
+            if failure is None:
+                raise
+            yield ChunkFailure(failure.message, failure.path, failure.line, failure.fix)

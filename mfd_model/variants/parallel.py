@@ -29,9 +29,8 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 
 from ..errors import MFDError
 from ..processes import die_with_parent, worker_init_fn
-from .dataloader import VariantWindowDl
+from .dataloader import ChunkFailure, SafeChunkStream, VariantWindowDl, identity
 from .effects import VariantEffectPredictor
-from .scoring import ChunkFailure, _identity, _SafeStream
 from .windows import VariantChunk
 
 
@@ -91,8 +90,8 @@ def lightning_scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredict
     """``(chunk, scores)`` in file order, computed by ``Trainer.predict`` on ``devices`` devices."""
     spool = Path(tempfile.mkdtemp(prefix="mfd-score-variants-"))
     try:
-        loader = torch.utils.data.DataLoader(_SafeStream(dl), batch_size=None, num_workers=workers,
-                                             collate_fn=_identity, worker_init_fn=worker_init_fn())
+        loader = torch.utils.data.DataLoader(SafeChunkStream(dl), batch_size=None, num_workers=workers,
+                                             collate_fn=identity, worker_init_fn=worker_init_fn())
         several = devices not in (1, "1")
         try:
             trainer = pl.Trainer(accelerator=accelerator, devices=devices,

@@ -26,11 +26,11 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import MFDError, as_mfd_error
+from ..errors import MFDError
 from ..model import MFDModel
 from ..outputs import is_stream, refuse_overwriting_inputs
 from ..processes import worker_init_fn
-from .dataloader import ChunkStream, VariantWindowDl
+from .dataloader import ChunkFailure, SafeChunkStream, VariantWindowDl, identity
 from .effects import VariantEffectPredictor
 from .outputs import Outputs, reject_summary
 from .scores import SCORES
@@ -110,42 +110,14 @@ class ScoringSummary:
         return text + f"; {self.seconds:.1f} s ({rate:,.0f} alleles/s)"
 
 
-def _identity(x: Any) -> Any:
-    return x
-
-
-@dataclass
-class ChunkFailure:
-    """An error raised while building a chunk in a worker, carried to the main process."""
-
-    message: str
-    path: str | None
-    line: int | None
-    fix: str | None
-
-
-class _SafeStream(ChunkStream):
-    """:class:`ChunkStream` that turns an :class:`MFDError` in a worker, or a failure of the system
-    (:func:`~mfd_model.errors.as_mfd_error`), into a :class:`ChunkFailure`."""
-
-    def __iter__(self) -> Iterator[VariantChunk | ChunkFailure]:
-        try:
-            yield from super().__iter__()
-        except Exception as err:
-            failure = as_mfd_error(err)
-            if failure is None:
-                raise
-            yield ChunkFailure(failure.message, failure.path, failure.line, failure.fix)
-
-
 def iter_chunks(dl: VariantWindowDl, workers: int = 1) -> Iterator[VariantChunk]:
     """The dataloader's chunks in file order, built by ``workers`` background processes."""
     if workers <= 0:
         yield from dl.chunks()
         return
     import torch.utils.data
-    loader = torch.utils.data.DataLoader(_SafeStream(dl), batch_size=None, num_workers=workers,
-                                         collate_fn=_identity, prefetch_factor=2, persistent_workers=False,
+    loader = torch.utils.data.DataLoader(SafeChunkStream(dl), batch_size=None, num_workers=workers,
+                                         collate_fn=identity, prefetch_factor=2, persistent_workers=False,
                                          worker_init_fn=worker_init_fn())
     for item in loader:
         if isinstance(item, ChunkFailure):
