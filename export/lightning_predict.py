@@ -21,8 +21,8 @@ from lightning.pytorch.callbacks import BasePredictionWriter
 
 from mfd_model.errors import MFDError
 from mfd_model.model import MFDModel
-from mfd_model.predict import probabilities_step
 from mfd_model.processes import die_with_parent, worker_init_fn
+from mfd_model.strands import probabilities_step
 
 from .fetch import WindowBatches
 

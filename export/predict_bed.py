@@ -34,7 +34,7 @@ from mfd_model.errors import MFDError
 from mfd_model.genome import Genome
 from mfd_model.model import MFDModel
 from mfd_model.outputs import reserve_space
-from mfd_model.predict import probabilities_step
+from mfd_model.strands import probabilities_step
 from mfd_model.processes import worker_init_fn
 
 from mfd_model.interpret.windows import SKIP_OUTSIDE, Windows, centred_windows

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from .encoding import reverse_complement_one_hot
 from .errors import MFDError
 
 
@@ -86,14 +85,3 @@ def evaluating_on(model: nn.Module, device: torch.device) -> Iterator[None]:
         if original != device:
             model.to(original)
         model.train(was_training)
-
-
-def probabilities_step(model: nn.Module, x: torch.Tensor, reverse_complement: bool) -> torch.Tensor:
-    """Probabilities of one batch; with ``reverse_complement`` the mean of both strands.
-
-    Shapes: (b, 4, L) -> (b, O).
-    """
-    if not reverse_complement:
-        return model(x)
-    both = model(torch.cat([x, reverse_complement_one_hot(x)]))
-    return (both[:len(x)] + both[len(x):]) / 2

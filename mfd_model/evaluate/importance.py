@@ -34,6 +34,7 @@ import torch
 
 from ..errors import MFDError
 from ..model import GROUP_PREFIX, MFDModel
+from ..strands import merge_strands
 from .performance import per_experiment_metrics, store_bins, strand_outputs, summarise_by_metadata
 
 AblationKind = Literal["subspace", "group", "unit"]
@@ -206,7 +207,7 @@ def probabilities(model: MFDModel, fwd: torch.Tensor, rc: torch.Tensor, units: S
     with torch.no_grad():
         p = [torch.sigmoid(model.logits_from_features(ablate(f.to(values.dtype), units, values) if len(units) else f))
              for f in (fwd, rc)]
-    return ((p[0] + p[1]) / 2).numpy()
+    return merge_strands(p[0], p[1], "mean").numpy()
 
 
 def _metadata(model: MFDModel) -> tuple[pd.DataFrame, str, str]:

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..encoding import one_hot_encode_batch, reverse_complement_one_hot
+from ..encoding import one_hot_encode_batch
 from ..errors import MFDError
 from ..model import MFDModel
-from ..predict import predict
+from ..strands import merge_strands, predict_strands
 
 
 def per_experiment_metrics(y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
@@ -106,8 +106,9 @@ def strand_outputs(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start
         hi = min(lo + chunk_size, len(starts))
         X = torch.as_tensor(one_hot_encode_batch([genome.fetch(chrom[i], int(starts[i]), int(starts[i]) + seq_len)
                                                   for i in range(lo, hi)]))
-        fwd.append(predict(model, X, batch_size=batch_size, device=device, func=func).numpy())
-        rc.append(predict(model, reverse_complement_one_hot(X), batch_size=batch_size, device=device, func=func).numpy())
+        f, r = predict_strands(model, X, func=func, batch_size=batch_size, device=device)
+        fwd.append(f)
+        rc.append(r)
     if not fwd:
         empty = np.zeros((0, model.n_experiments), np.float32)
         return empty, empty
@@ -124,7 +125,7 @@ def predict_bins(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: 
     """
     fwd, rc = strand_outputs(model, genome, chrom, bin_start, bin_size, batch_size=batch_size, device=device,
                              chunk_size=chunk_size, progress=progress)
-    return (fwd + rc) / 2
+    return merge_strands(fwd, rc, "mean")
 
 
 @dataclass

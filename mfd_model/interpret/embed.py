@@ -18,10 +18,9 @@ from typing import Literal, Sequence
 import numpy as np
 import torch
 
-from ..encoding import reverse_complement_one_hot
 from ..errors import MFDError
 from ..model import MFDModel
-from ..predict import predict
+from ..strands import merge_strands, predict_strands
 from .windows import Windows
 
 FEATURE_SETS = ("bio", "tech", "full")
@@ -73,12 +72,8 @@ def strand_features(model: MFDModel, X: np.ndarray | torch.Tensor, *, strand: st
     Returns:
         ``(fwd, rc)``, each float32 shape=(N, latent_dim) or ``None`` when not needed.
     """
-    X = torch.as_tensor(X)
-    feats = lambda m, x: m.features(x)  # noqa: E731
-    fwd = predict(model, X, batch_size=batch_size, device=device, func=feats).numpy() if strand != "rc" else None
-    rc = (predict(model, reverse_complement_one_hot(X), batch_size=batch_size, device=device, func=feats).numpy()
-          if strand != "fwd" else None)
-    return fwd, rc
+    return predict_strands(model, X, strands=(strand,) if strand in ("fwd", "rc") else ("fwd", "rc"),
+                           func=lambda m, x: m.features(x), batch_size=batch_size, device=device)
 
 
 def combine_strands(model: MFDModel, fwd: np.ndarray | None, rc: np.ndarray | None, feature_set: str,
@@ -96,14 +91,7 @@ def combine_strands(model: MFDModel, fwd: np.ndarray | None, rc: np.ndarray | No
     parts = []
     for half in halves:
         s = _unit_slice(model, half)
-        if strand == "fwd":
-            parts.append(fwd[:, s])
-        elif strand == "rc":
-            parts.append(rc[:, s])
-        elif strand == "mean":
-            parts.append((fwd[:, s] + rc[:, s]) / 2)
-        else:
-            parts += [fwd[:, s], rc[:, s]]
+        parts.append(merge_strands(None if fwd is None else fwd[:, s], None if rc is None else rc[:, s], strand))
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 

@@ -44,6 +44,7 @@ from typing import Callable
 
 import numpy as np
 
+from .. import strands
 from ..errors import MFDError
 
 RC_MERGES = ("mean", "median", "max", "min", "absmax", "none")
@@ -68,16 +69,9 @@ def merge_strands(values: np.ndarray, how: str) -> np.ndarray:
     forward = values[:, 0]
     if values.shape[1] == 1 or how == "none":
         return forward
-    reverse = values[:, 1]
-    if how in ("mean", "median"):  # the median of two values is their mean
-        return (forward + reverse) / 2
-    if how == "max":
-        return np.maximum(forward, reverse)
-    if how == "min":
-        return np.minimum(forward, reverse)
-    if how == "absmax":
-        return np.where(np.abs(forward) < np.abs(reverse), reverse, forward)
-    raise MFDError(f"unknown reverse-complement merge {how!r}", fix=f"use one of: {', '.join(RC_MERGES)}")
+    if how not in RC_MERGES:
+        raise MFDError(f"unknown reverse-complement merge {how!r}", fix=f"use one of: {', '.join(RC_MERGES)}")
+    return strands.merge_strands(forward, values[:, 1], how)
 
 
 @dataclass(frozen=True)
