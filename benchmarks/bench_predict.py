@@ -124,9 +124,9 @@ def main() -> None:
     from mfd_model import save_model
     from mfd_model.bed import read_bed
     from mfd_model.export.kipoi_source import export_source
-    from mfd_model.export.outputs import write_predictions
-    from mfd_model.export.predict_bed import predict_intervals
-    from mfd_model.export.fetch import fetch_windows
+    from mfd_model.inference.fetch import fetch_windows
+    from mfd_model.inference.intervals import predict_intervals
+    from mfd_model.inference.outputs import write_predictions
     from mfd_model.interpret.windows import centred_windows
     from mfd_model.genome import Genome
     from mfd_model.predict import predict
@@ -172,7 +172,7 @@ def main() -> None:
                          f"{t_kipoi / t_mfd:.2f}x faster; max |diff| of the outputs {np.abs(ours - theirs).max():.1e}")
 
     # 2. pipeline vs raw forward (in process, after warm-up)
-    from mfd_model.export.fast_model import ChannelsLastMFD
+    from mfd_model.inference.fast_model import ChannelsLastMFD
 
     genome = Genome(FASTA)
     windows = centred_windows(read_bed(bed), genome, model.config.seq_len)

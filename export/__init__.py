@@ -1,4 +1,4 @@
-"""Kipoi packaging, TensorFlow export and fast prediction (installed as ``mfd_model.export``).
+"""Kipoi packaging and TensorFlow export, only (installed as ``mfd_model.export``).
 
     kipoi_source      export_source(): a Kipoi model source MFD/{pytorch,tensorflow,NAME/...};
                       write_root_model(): the repository's root default model
@@ -7,14 +7,8 @@
     examples          example FASTA + BED + VCF generated from a seed
     tensorflow_graph  the network rebuilt in TensorFlow ops; SavedModel of a tf.Module (imports TF)
     equivalence       PyTorch vs SavedModel on random and real windows (mfd export --check)
-    fetch             batched FASTA reads of windows as base codes (one-hot: mfd_model.encoding);
-                      WindowBatches, the Dataset of one-hot window batches mfd predict runs on
-    fast_model        channels-last rebuild of the network for fast CPU inference
-    predict_bed       mfd predict: BED + FASTA -> probabilities (single process)
-    lightning_predict mfd predict --devices N: Lightning Trainer.predict, one process per device
-    outputs           TSV / Parquet / HDF5 tables, written atomically
     standin           an UNTRAINED stand-in model for developing the packaging (never for use)
 
 Importing this package, or any module above except ``tensorflow_graph``, never imports
-TensorFlow; ``lightning_predict`` imports Lightning.
+TensorFlow. ``mfd predict`` (BED + FASTA -> probabilities) is :mod:`mfd_model.inference`.
 """

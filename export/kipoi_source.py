@@ -40,7 +40,7 @@ from mfd_model.predict import predict
 
 from .equivalence import KIPOISEQ_N, Equivalence, check_equivalence
 from .examples import write_example_files
-from .fetch import fetch_windows
+from mfd_model.inference.fetch import fetch_windows
 from .kipoi_yaml import VariantPaths, model_description, render
 
 WRAPPER = Path(__file__).resolve().parent / "kipoi_model.py"

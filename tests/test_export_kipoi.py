@@ -201,7 +201,7 @@ def test_get_model_pipeline(env, hg19_bed):
     from kipoi.sources import LocalSource
 
     from mfd_model import load_model
-    from mfd_model.export.predict_bed import predict_intervals
+    from mfd_model.inference.intervals import predict_intervals
 
     fasta = str(requires_shared_data(*HG19))
     kwargs = {"intervals_file": str(hg19_bed), "fasta_file": fasta}

@@ -82,7 +82,7 @@ def test_graph_sees_the_package():
     modules = package_modules()
     graph = import_graph(modules)
     assert {"mfd_model.model", "mfd_model.train.module", "mfd_model.export.kipoi_source",
-            "mfd_model.variants.scoring", "mfd_model.interpret.ism"} <= set(modules)
+            "mfd_model.variants.scoring", "mfd_model.interpret.ism", "mfd_model.inference.intervals"} <= set(modules)
     assert "mfd_model.model" in graph["mfd_model.variants.scoring"]  # from ..model import MFDModel
     assert "mfd_model.variants.effects" in graph["mfd_model.variants.scoring"]  # from .effects import ...
 

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import MFDError
-    from ..export.outputs import output_format, write_predictions
-    from ..export.predict_bed import predict_intervals
+    from ..inference.outputs import output_format, write_predictions
+    from ..inference.intervals import predict_intervals
     from ..model_io import load_model
     from ..outputs import is_stream
     from ..predict import resolve_device

@@ -12,9 +12,9 @@ from export_helpers import one_thread, toy_model
 
 from mfd_model import MFDError
 from mfd_model.encoding import one_hot, one_hot_encode, one_hot_encode_batch, reverse_complement_one_hot
-from mfd_model.export.outputs import write_predictions
-from mfd_model.export.predict_bed import predict_intervals
-from mfd_model.export.fetch import fetch_codes, fetch_windows
+from mfd_model.inference.fetch import fetch_codes, fetch_windows
+from mfd_model.inference.intervals import predict_intervals
+from mfd_model.inference.outputs import write_predictions
 from mfd_model.interpret.windows import centred_windows
 
 HG38 = ("hg38_chr1_1mb", "hg38_1m.fa.gz")
@@ -206,7 +206,7 @@ def test_cli_bad_input_is_one_line_and_no_output(model, fasta, tmp_path, capsys)
 
 @pytest.mark.parametrize("kind", ["mfd", "baseline_even_kernels"])
 def test_channels_last_rebuild_equals_the_model(tmp_path, kind):
-    from mfd_model.export.fast_model import ChannelsLastMFD
+    from mfd_model.inference.fast_model import ChannelsLastMFD
     from export_helpers import random_onehot
     kwargs = {} if kind == "mfd" else {"head": "baseline", "stem_kernel": 14, "tower_kernel": 4, "dilated_kernel": 2}
     model = toy_model(tmp_path, seed=5, **kwargs)

@@ -8,7 +8,7 @@
 
 Single process: a plain loop over a ``DataLoader`` under ``torch.inference_mode``. Several
 devices (``devices > 1``): Lightning's ``Trainer.predict`` with one process per device, each
-writing its rows into a shared memory-mapped result (see :mod:`.lightning_predict`);
+writing its rows into a shared memory-mapped result (see :mod:`.lightning`);
 ``use_lightning=True`` runs that path on one device too.
 
 Where the speed comes from (vs ``kipoi predict``): on the CPU the network runs as its
@@ -130,7 +130,7 @@ def _run(model: MFDModel, dataset: WindowBatches, shape: tuple[int, int], workdi
         return result
     if devices > 1 or use_lightning:
         try:
-            from .lightning_predict import lightning_predict
+            from .lightning import lightning_predict
         except ImportError:
             raise MFDError("prediction on several devices needs Lightning", fix="pip install 'mfd-kipoi[train]', "
                            "or predict in one process (--devices 1)") from None
