@@ -6,7 +6,8 @@ One module per idea, in the order a prediction runs:
                 WindowBatches, the Dataset of window batches (genomic order, row indices)
     fast_model  the network rebuilt channels-last for fast CPU inference (same weights, same numbers)
     intervals   predict_intervals(): BED + FASTA -> probabilities, one process or Lightning
-    lightning   the one Lightning predict path (Trainer.predict, one process per device)
+    lightning   the one Lightning predict path (Trainer.predict, one process per device), also the
+                variant scorer's (mfd_model.variants.parallel)
     outputs     TSV / Parquet / HDF5 tables, written atomically
 
 Both strands and their merge are :mod:`mfd_model.strands`; the batched model call is

@@ -1,10 +1,17 @@
-"""Multi-device prediction with Lightning's ``Trainer.predict`` (``mfd predict --devices N``).
+"""The one Lightning predict path: ``Trainer.predict`` on one or several devices.
 
-One process per device (``ddp_spawn``; GPUs when available, else CPU processes), each taking a
-share of the window batches. Every process writes its rows straight into a shared
-memory-mapped ``.npy`` result by interval index, so nothing is gathered through the
-processes and padding duplicates of the distributed sampler just rewrite identical rows.
-``devices=1`` runs the very same path in the current process.
+Both multi-device commands run through here: ``mfd predict --devices N`` (:func:`lightning_predict`,
+below) and ``mfd score-variants --devices N`` (:mod:`mfd_model.variants.parallel`). Each brings a
+:class:`DeviceModule` (what a batch becomes) and a writer callback (where the results go);
+:func:`trainer_predict` owns the rest: the ``Trainer`` (``ddp_spawn`` for several devices, so the
+command is not re-executed per device; in-process for one), a device or accelerator the machine
+lacks as one :class:`~mfd_model.errors.MFDError` line, Lightning's advice and info logs kept off
+the command's output. :class:`DeviceModule` makes each spawned process die with its parent and,
+on the CPU, share the cores instead of oversubscribing them.
+
+``mfd predict``'s module and writer: every process writes its rows straight into a shared
+memory-mapped ``.npy`` result by interval index, so nothing is gathered through the processes and
+padding duplicates of the distributed sampler just rewrite identical rows.
 """
 from __future__ import annotations
 
@@ -26,14 +33,73 @@ from mfd_model.strands import probabilities_step
 
 from .fetch import WindowBatches
 
-# Batches carry their own row indices, so Lightning's batch-index bookkeeping is not needed. Set at
-# import so that it also holds in the processes ddp_spawn starts (they import this module).
-warnings.filterwarnings("ignore", message=".*infer the batch indices.*")
-warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-warnings.filterwarnings("ignore", message=".*treespec, LeafSpec.*")  # Lightning 2.6 on torch 2.13
+# Advice that does not apply here: batches carry their own row indices (no batch-index
+# bookkeeping), iterable datasets and few workers are deliberate; a torch / Lightning version note.
+_ADVICE = (".*(infer the batch indices|does not have many workers|num_workers|predict_dataloader|IterableDataset|"
+           "treespec).*")
 
 
-class PredictionModule(LightningModule):
+def quiet_lightning() -> None:
+    """Silence Lightning's advice that does not apply to our predict paths (see ``_ADVICE``)."""
+    warnings.filterwarnings("ignore", message=_ADVICE)
+
+
+# Set at import so that it also holds in the processes ddp_spawn starts (they import this module).
+quiet_lightning()
+
+
+class DeviceModule(LightningModule):
+    """Base of the predict modules: what every process does before its first batch.
+
+    A process ``ddp_spawn`` started ends with the command (:func:`~mfd_model.processes.die_with_parent`);
+    on the CPU, ``world`` processes share the cores; the caller's warning filters are re-applied
+    (a spawned process does not inherit them). Subclasses extend :meth:`on_predict_start` and
+    define ``predict_step``.
+    """
+
+    def on_predict_start(self) -> None:
+        quiet_lightning()
+        world = self.trainer.world_size
+        if world > 1:
+            die_with_parent()
+        if self.device.type == "cpu" and world > 1:
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+
+
+def trainer_predict(module: DeviceModule, loader: torch.utils.data.DataLoader, writer: BasePredictionWriter, *,
+                    devices: int | str = 1, accelerator: str = "auto", progress: bool = False,
+                    action: str = "predict", fix: str = "check --devices") -> None:
+    """``Trainer.predict(module, loader)`` on ``devices`` devices, results through ``writer`` only.
+
+    Args:
+        devices: how many devices (``1``: in this process; more: one ``ddp_spawn`` process each).
+        accelerator: Lightning's accelerator (``auto``, ``cpu``, ``gpu``).
+        progress: Lightning's progress bar.
+        action, fix: for the error when the machine lacks the devices, e.g.
+            ``cannot score on 2 device(s) of accelerator 'gpu': ...``.
+    """
+    quiet = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # no "GPU available", tips and the like around our own progress report
+        logger.setLevel(logging.WARNING)
+    several = devices not in (1, "1")
+    try:
+        try:
+            trainer = Trainer(accelerator=accelerator, devices=devices, strategy="ddp_spawn" if several else "auto",
+                              logger=False, enable_checkpointing=False, enable_model_summary=False,
+                              enable_progress_bar=progress, callbacks=[writer], inference_mode=True)
+        except (MisconfigurationException, ValueError, RuntimeError) as err:  # e.g. more GPUs than there are
+            raise MFDError(f"cannot {action} on {devices} device(s) of accelerator {accelerator!r}: "
+                           f"{' '.join(str(err).split())}", fix=fix) from None
+        with warnings.catch_warnings():
+            quiet_lightning()
+            trainer.predict(module, dataloaders=loader, return_predictions=False)
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
+
+
+class PredictionModule(DeviceModule):
     """Wraps the model for ``Trainer.predict``: a batch ``{"index", "x"}`` -> probabilities (b, O)."""
 
     def __init__(self, model: MFDModel, reverse_complement: bool) -> None:
@@ -44,11 +110,7 @@ class PredictionModule(LightningModule):
     def on_predict_start(self) -> None:
         from .fast_model import inference_model
 
-        world = self.trainer.world_size
-        if world > 1:  # a process ddp_spawn started: it ends with the command
-            die_with_parent()
-        if self.device.type == "cpu" and world > 1:  # share the cores instead of oversubscribing them
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        super().on_predict_start()
         self.net = inference_model(self.model, self.device).to(self.device)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -81,21 +143,6 @@ def lightning_predict(model: MFDModel, dataset: WindowBatches, result_path: str 
     """Fill ``result_path`` (an (N, O) float32 ``.npy`` created by the caller) with probabilities."""
     loader = torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers,
                                          worker_init_fn=worker_init_fn())
-    quiet = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
-    levels = [logger.level for logger in quiet]
-    for logger in quiet:  # no "GPU available", tips and the like around our own progress report
-        logger.setLevel(logging.WARNING)
     devices = max(1, min(devices, len(dataset)))  # a device without a batch would fail Lightning's sampler
-    try:
-        try:
-            trainer = Trainer(accelerator="auto", devices=devices, strategy="ddp_spawn" if devices > 1 else "auto",
-                              logger=False, enable_checkpointing=False, enable_model_summary=False,
-                              enable_progress_bar=progress, callbacks=[MemmapWriter(result_path)], inference_mode=True)
-        except (MisconfigurationException, ValueError, RuntimeError) as err:  # e.g. more GPUs than there are
-            raise MFDError(f"cannot predict on {devices} device(s): {' '.join(str(err).split())}",
-                           fix="check --devices") from None
-        trainer.predict(PredictionModule(model.eval(), reverse_complement), dataloaders=loader,
-                        return_predictions=False)
-    finally:
-        for logger, level in zip(quiet, levels):
-            logger.setLevel(level)
+    trainer_predict(PredictionModule(model.eval(), reverse_complement), loader, MemmapWriter(result_path),
+                    devices=devices, progress=progress)

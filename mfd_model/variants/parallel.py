@@ -8,8 +8,9 @@ number. When all devices are done, the main process reads the spool back in chun
 hands the chunks to the writers, so the outputs are identical to a single-device run.
 ``devices=1`` runs this same code in-process (no extra process), which is how it is tested.
 
-Several devices use the ``ddp_spawn`` strategy: the processes are spawned by the call itself,
-so ``mfd score-variants`` is not re-executed per device.
+The ``Trainer`` (``ddp_spawn`` for several devices: the processes are spawned by the call itself,
+so ``mfd score-variants`` is not re-executed per device), its errors and each process's set-up are
+the one Lightning predict path, :mod:`mfd_model.inference.lightning`, that ``mfd predict`` uses too.
 """
 from __future__ import annotations
 
@@ -17,34 +18,26 @@ import dataclasses
 import pickle
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
-import lightning.pytorch as pl
-from lightning.fabric.utilities.exceptions import MisconfigurationException
 import numpy as np
 import torch.utils.data
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from ..errors import MFDError
-from ..processes import die_with_parent, worker_init_fn
+from ..inference.lightning import DeviceModule, trainer_predict
+from ..processes import worker_init_fn
 from .dataloader import ChunkFailure, SafeChunkStream, VariantWindowDl, identity
 from .effects import VariantEffectPredictor
 from .windows import VariantChunk
-
-
-def _quiet_lightning() -> None:
-    """Silence Lightning's advice that does not apply here (iterable dataset, few workers, no batch indices)."""
-    warnings.filterwarnings("ignore", message=".*(num_workers|does not have many workers|predict_dataloader|"
-                                              "IterableDataset|infer the batch indices|treespec).*")
 
 
 def _spool_name(index: int) -> str:
     return f"chunk-{index:09d}.pkl"
 
 
-class ScoringModule(pl.LightningModule):
+class ScoringModule(DeviceModule):
     """``predict_step``: one chunk -> ``(chunk without its windows, scores)``."""
 
     def __init__(self, predictor: VariantEffectPredictor) -> None:
@@ -56,10 +49,8 @@ class ScoringModule(pl.LightningModule):
         return batch  # the predictor moves windows to the device batch by batch
 
     def on_predict_start(self) -> None:
+        super().on_predict_start()
         self.predictor.device = self.device
-        _quiet_lightning()  # in a spawned process the caller's warning filters do not apply
-        if self.trainer.world_size > 1:  # a process ddp_spawn started: it ends with the command
-            die_with_parent()
 
     def predict_step(self, batch: Any, batch_idx: int) -> Any:
         if isinstance(batch, ChunkFailure):
@@ -92,18 +83,9 @@ def lightning_scored_chunks(dl: VariantWindowDl, predictor: VariantEffectPredict
     try:
         loader = torch.utils.data.DataLoader(SafeChunkStream(dl), batch_size=None, num_workers=workers,
                                              collate_fn=identity, worker_init_fn=worker_init_fn())
-        several = devices not in (1, "1")
-        try:
-            trainer = pl.Trainer(accelerator=accelerator, devices=devices,
-                                 strategy="ddp_spawn" if several else "auto",
-                                 callbacks=[SpoolWriter(spool)], logger=False, enable_progress_bar=False,
-                                 enable_model_summary=False, enable_checkpointing=False)
-        except (MisconfigurationException, ValueError, RuntimeError) as err:  # e.g. --accelerator gpu without one
-            raise MFDError(f"cannot score on {devices} device(s) of accelerator {accelerator!r}: "
-                           f"{' '.join(str(err).split())}", fix="check --devices / --accelerator (cpu works everywhere)") from None
-        with warnings.catch_warnings():
-            _quiet_lightning()
-            trainer.predict(ScoringModule(predictor), loader, return_predictions=False)
+        trainer_predict(ScoringModule(predictor), loader, SpoolWriter(spool), devices=devices,
+                        accelerator=accelerator, action="score",
+                        fix="check --devices / --accelerator (cpu works everywhere)")
         failure = spool / "failure.pkl"
         if failure.exists():
             with open(failure, "rb") as handle:
