@@ -1,9 +1,11 @@
-"""``mfd motifs``: motif-level analyses of a model (the review's filter PWMs and GIA).
+"""``mfd motifs``: motif-level analyses of a model (the review's filter PWMs, GIA, de novo discovery).
 
     mfd motifs filters peaks.bed genome.fa filters.meme -m model.pt [--compare truth/motifs.meme]
     mfd motifs gia out.tsv -m model.pt --motif TGACTCA --random 500
     mfd motifs gia out.tsv -m model.pt --meme truth/motifs.meme --motif-name AP1 \\
         --background background.bed --fasta genome.fa --shuffle --unit CTCF
+    mfd motifs discover peaks.bed genome.fa out/ -m model.pt --unit CTCF [--meme truth/motifs.meme] \\
+        [--jaspar-release JASPAR2024 --jaspar-taxon vertebrates | --no-jaspar] [--kmer CCTTG]
 
 ``filters``: first-layer filters as PWMs — positions where a filter's activation exceeds
 ``--threshold`` x its maximum over the sequences are cut out (the filter's k + 1 input bases;
@@ -13,6 +15,11 @@ the first layer reads dinucleotides) and counted; MEME output plus logos, and wi
 ``gia``: global importance analysis — the motif is written into background sequences (random
 with ``--gc``, given windows, or their dinucleotide shuffles) and the paired prediction
 differences are tested (Wilcoxon signed-rank) per output / unit.
+
+``discover``: DeepSHAP hypothetical contributions of one unit (or output) over the windows ->
+TF-MoDISco patterns (modisco-lite) -> TomTom (memelite) against JASPAR (pyjaspar's shipped
+database), a MEME file and / or exact k-mers -> ``report.md``, ``patterns.tsv``, ``matches.tsv``
+(q-values), ``patterns.meme``, ``logos/`` (:mod:`mfd_model.interpret.discover`).
 """
 from __future__ import annotations
 
@@ -64,6 +71,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--scale", choices=["logit", "probability"], default="logit")
     common.add_compute_arguments(gia)
 
+    disc = sub.add_parser("discover", help="de novo motifs of a unit: DeepSHAP -> TF-MoDISco -> TomTom",
+                          description="de novo motifs of a unit: DeepSHAP -> TF-MoDISco -> TomTom")
+    disc.add_argument("bed", metavar="BED", help="regions to explain (e.g. peaks or test-set windows)")
+    disc.add_argument("fasta", metavar="FASTA", help="reference genome")
+    disc.add_argument("out", metavar="OUT", help="output folder (report.md, patterns.tsv, matches.tsv, "
+                                                 "patterns.meme, logos/, summary.json)")
+    common.add_model_argument(disc)
+    what = disc.add_argument_group("what to explain (one)")
+    what.add_argument("--unit", metavar="NAME", help="a latent unit (e.g. CTCF, bio/target:CTCF, DNase-seq) or index")
+    what.add_argument("--output", metavar="NAME", help="an experiment (output) instead")
+    what.add_argument("--group", choices=["bio", "tech"], default=None, help="the half a unit name refers to")
+    what.add_argument("--max-regions", type=int, default=500, metavar="N",
+                      help="explain at most N regions, a seeded random subset (default 500)")
+    what.add_argument("--references", type=int, default=10, metavar="R",
+                      help="dinucleotide-shuffled DeepSHAP references per region (default 10)")
+    what.add_argument("--seed", type=int, default=0)
+    db = disc.add_argument_group("motif databases (TomTom)")
+    db.add_argument("--jaspar-release", default="JASPAR2024", help="JASPAR release shipped with pyjaspar (default JASPAR2024)")
+    db.add_argument("--jaspar-collection", default="CORE", help="JASPAR collection (default CORE)")
+    db.add_argument("--jaspar-taxon", action="append", default=[], metavar="TAXON",
+                    help="taxonomic group, repeatable (default vertebrates; 'all' for every group)")
+    db.add_argument("--no-jaspar", action="store_true", help="match against --meme / --kmer only")
+    db.add_argument("--meme", action="append", default=[], metavar="FILE", help="a MEME motif file, repeatable")
+    db.add_argument("--kmer", action="append", default=[], metavar="SEQ", help="an exact k-mer as a motif, repeatable")
+    db.add_argument("--top", type=int, default=5, help="matches reported per pattern (default 5)")
+    db.add_argument("--q-threshold", type=float, default=0.05, help="q-value below which a match is significant")
+    mod = disc.add_argument_group("TF-MoDISco")
+    mod.add_argument("--max-seqlets", type=int, default=2000, help="seqlets per metacluster (default 2000)")
+    mod.add_argument("--window", type=int, default=15, help="seqlet core width in bp (default 15)")
+    mod.add_argument("--flank", type=int, default=5, help="bp added on each side of a seqlet (default 5)")
+    mod.add_argument("--min-seqlets", type=int, default=50, help="fewest seqlets to cluster a metacluster (default 50)")
+    mod.add_argument("--min-pattern", type=int, default=20, help="fewest seqlets per reported pattern (default 20)")
+    mod.add_argument("--leiden-runs", type=int, default=4, help="Leiden clusterings (fixed seeds; default 4)")
+    mod.add_argument("--trim", type=float, default=0.3,
+                     help="a pattern's core: positions with |CWM| >= TRIM x the maximum (default 0.3)")
+    common.add_compute_arguments(disc, batch_size=16)
+
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import MFDError
@@ -72,7 +116,10 @@ def run(args: argparse.Namespace) -> int:
         return _filters(args)
     if args.action == "gia":
         return _gia(args)
-    raise MFDError("choose an action: filters or gia", fix="run 'mfd motifs filters ...' or 'mfd motifs gia ...'")
+    if args.action == "discover":
+        return _discover(args)
+    raise MFDError("choose an action: filters, gia or discover",
+                   fix="run 'mfd motifs filters ...', 'mfd motifs gia ...' or 'mfd motifs discover ...'")
 
 
 def _filters(args: argparse.Namespace) -> int:
@@ -196,4 +243,77 @@ def _gia(args: argparse.Namespace) -> int:
     print(f"mfd motifs gia: {args.motif} ({k} bp) inserted into {source}", file=sys.stderr)
     print(text_table(table[["target", "kind", "n", "effect", "median_effect", "fraction_up", "p_value"]]))
     print(f"wrote {args.out}")
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    import sys
+
+    import numpy as np
+
+    from ..errors import MFDError
+    from ..evaluate.report import text_table
+    from ..genome import Genome
+    from ..interpret.discover import ModiscoParams, discover_motifs, jaspar_motifs, kmer_motif
+    from ..interpret.motifs import read_meme
+    from ..interpret.targets import output_target, unit_target
+    from ..interpret.windows import read_windows
+
+    common.require_file(args.bed, "BED file")
+    common.require_file(args.fasta, "FASTA file")
+    if (args.unit is None) == (args.output is None):
+        raise MFDError("explain one unit or one output", fix="pass --unit NAME (e.g. CTCF) or --output NAME")
+    for name in ("max_regions", "references", "top", "max_seqlets", "window", "min_seqlets", "min_pattern",
+                 "leiden_runs", "batch_size"):
+        common.check_positive(getattr(args, name), "--" + name.replace("_", "-"))
+    if args.flank < 0:
+        raise MFDError(f"--flank must be >= 0, got {args.flank}", fix="use e.g. --flank 5")
+    if not 0 < args.trim < 1:
+        raise MFDError(f"--trim must be in (0, 1), got {args.trim}", fix="use e.g. --trim 0.3")
+    if not 0 < args.q_threshold <= 1:
+        raise MFDError(f"--q-threshold must be in (0, 1], got {args.q_threshold}", fix="use e.g. --q-threshold 0.05")
+    # the databases first: a bad motif file fails before any model call
+    database, names = [], []
+    for path in args.meme:
+        common.require_file(path, "MEME file")
+        motifs = read_meme(path)
+        for m in motifs:
+            m.info = {**(m.info or {}), "tf": m.name, "source": str(path)}
+        database += motifs
+        names.append(f"{path} ({len(motifs)} motifs)")
+    if args.kmer:
+        database += [kmer_motif(k) for k in args.kmer]
+        names.append(f"k-mers {', '.join(k.upper() for k in args.kmer)}")
+    if not args.no_jaspar:
+        taxa = None if "all" in args.jaspar_taxon else (args.jaspar_taxon or ["vertebrates"])
+        motifs = jaspar_motifs(args.jaspar_release, args.jaspar_collection, taxa)
+        database += motifs
+        names.append(f"{motifs[0].info['source']} ({len(motifs)} motifs)")
+    if not database:
+        raise MFDError("no motif database to match against",
+                       fix="drop --no-jaspar, or pass --meme FILE and / or --kmer SEQ")
+    model = common.load(args.model)
+    target = output_target(model, args.output) if args.output is not None else unit_target(model, args.unit, args.group)
+    windows = read_windows(args.bed, Genome(args.fasta), model.config.seq_len, allow_padding=True)
+    if len(windows) > args.max_regions:
+        windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.max_regions,
+                                                                                 replace=False)))
+    print(f"mfd motifs discover: {target.label}; {windows.skip_summary()}; "
+          f"{len(database)} database motifs", file=sys.stderr)
+    params = ModiscoParams(max_seqlets=args.max_seqlets, window=args.window, flank=args.flank,
+                           min_metacluster=args.min_seqlets, min_pattern=args.min_pattern,
+                           leiden_runs=args.leiden_runs, trim=args.trim)
+    result = discover_motifs(model, windows.one_hot(), target, database, database_names=names,
+                             n_references=args.references, seed=args.seed, params=params, top=args.top,
+                             q_threshold=args.q_threshold, batch_size=args.batch_size, device=args.device,
+                             progress=not args.no_progress,
+                             info={"bed": str(args.bed), "fasta": str(args.fasta), "model": str(args.model),
+                                   "command": getattr(args, "command_line", "")})
+    result.write(args.out)
+    table = result.best_matches()
+    if len(table):
+        print(text_table(table[["pattern", "n_seqlets", "consensus", "best_match", "best_match_name", "q_value"]]))
+    else:
+        print("no pattern found (too few seqlets passed the threshold)")
+    print(f"wrote {args.out}/report.md, patterns.tsv, matches.tsv" + (", patterns.meme, logos/" if len(table) else ""))
     return 0

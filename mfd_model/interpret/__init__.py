@@ -12,6 +12,7 @@ One module per idea, in the order an analysis runs:
     profiles     attribution profiles around motif sites minus a baseline profile (paper Figs 2-3)
     motifs       MEME I/O, first-layer filters -> PWMs, motif similarity
     gia          global importance analysis (motif inserted vs not, Wilcoxon signed-rank)
+    discover     de novo motifs: DeepSHAP hypothetical contributions -> TF-MoDISco -> TomTom (JASPAR, MEME)
     plots        profile plots and sequence logos (PNG)
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ _EXPORTS = {
     "Motif": "motifs", "read_meme": "motifs", "write_meme": "motifs", "filter_pwms": "motifs",
     "match_motifs": "motifs",
     "global_importance": "gia",
+    "discover_motifs": "discover", "find_patterns": "discover", "tomtom_matches": "discover",
+    "jaspar_motifs": "discover",
 }
 
 __all__ = sorted(_EXPORTS)

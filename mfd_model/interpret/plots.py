@@ -126,3 +126,31 @@ def plot_motif_logos(motifs: Sequence[Motif], path: str | Path, *, max_motifs: i
         fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
+
+
+def plot_pattern_logos(cwm: np.ndarray, ppm: np.ndarray, path: str | Path, *,
+                       trim: tuple[int, int] | None = None, title: str | None = None) -> Path:
+    """A TF-MoDISco pattern: its contribution logo (CWM) above its information-content logo (PPM).
+
+    Args:
+        cwm: mean contributions of the seqlets' bases, shape=(w, 4).
+        ppm: base frequencies of the seqlets, shape=(w, 4).
+        trim: ``(start, end)`` of the core matched against databases, shaded.
+    """
+    plt = pyplot()
+    width = cwm.shape[0]
+    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, width * 0.2), 3.2), sharex=True)
+    _logo(np.asarray(cwm).T, axes[0])
+    axes[0].set_ylabel("contribution", fontsize=7)
+    p = np.clip(np.asarray(ppm, dtype=np.float64), 1e-9, 1)
+    p = p / p.sum(axis=1, keepdims=True)
+    _logo((p * (2 + (p * np.log2(p)).sum(axis=1, keepdims=True))).T, axes[1])
+    axes[1].set_ylim(0, 2)
+    axes[1].set_ylabel("bits", fontsize=7)
+    if trim is not None:
+        for ax in axes:
+            ax.axvspan(trim[0] - 0.5, trim[1] - 0.5, color="gold", alpha=0.12, lw=0)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return save(fig, path)
