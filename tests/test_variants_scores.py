@@ -238,7 +238,7 @@ def test_selection_and_aggregation(toy_paths, genome_files, tmp_path):
 
 
 def test_incremental_alternatives_equal_the_full_computation(toy_paths, genome_files):
-    """SNV / MNV alternatives computed as patches of the reference's activations (:mod:`incremental`)
+    """SNV / MNV alternatives recomputed locally from the reference's activations (:mod:`mfd_model.local`)
     equal whole-window features, also for changes next to either window edge and on both strands."""
     _, fasta, vcf = genome_files
     model = tiny_model(toy_paths, channels=6)

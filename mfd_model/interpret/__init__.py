@@ -8,7 +8,7 @@ One module per idea, in the order an analysis runs:
     ersatz       sequence edits (substitutions, motif insertion, backgrounds, shuffles); no model calls
     attribution  Integrated Gradients (Captum neuron attribution on the latent layer), gradient x input
     deeplift     DeepLIFT (rescale rule) / DeepSHAP, exact: the dinucleotide step as linear + ReLU
-    ism          in-silico saturation mutagenesis (full, or fast local recomputation via ``local``)
+    ism          in-silico saturation mutagenesis (full, or fast local recomputation: mfd_model.local)
     profiles     attribution profiles around motif sites minus a baseline profile (paper Figs 2-3)
     motifs       MEME I/O, first-layer filters -> PWMs, motif similarity
     gia          global importance analysis (motif inserted vs not, Wilcoxon signed-rank)

@@ -6,7 +6,7 @@ reference base and outside the window). Two equivalent engines:
 
 * ``method="full"`` — the mutants are built with :func:`.ersatz.substitutions` and run through
   :func:`mfd_model.predict.predict` in batches: the definition, for any model;
-* ``method="fast"`` (default) — :class:`.local.LocalTrunk` recomputes each layer only where a
+* ``method="fast"`` (default) — :class:`mfd_model.local.LocalTrunk` recomputes each layer only where a
   substitution changes it. Same numbers (to float rounding), several times less work; if the
   model holds a layer it does not know, it falls back to ``full`` with a warning.
 
@@ -63,7 +63,7 @@ def saturation_mutagenesis(model: MFDModel, X: np.ndarray | torch.Tensor, target
     X = np.asarray(torch.as_tensor(X, dtype=torch.float32))
     start, end = _window(X.shape[2], start, end)
     if method == "fast":
-        from .local import LocalTrunk, UnsupportedModule
+        from ..local import LocalTrunk, UnsupportedModule
         try:
             engine = LocalTrunk(model)
         except UnsupportedModule as err:
@@ -96,7 +96,7 @@ def _ism_fast(engine, model: MFDModel, X: np.ndarray, targets: Sequence[Target],
     """Local recomputation, mutants of several sequences per batch."""
     from tqdm.auto import tqdm
 
-    from .local import UnsupportedModule
+    from ..local import UnsupportedModule
 
     dev = resolve_device(device)
     n_seq = X.shape[0]

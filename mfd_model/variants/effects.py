@@ -22,15 +22,15 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..local import LocalTrunk, supported
 from ..model import MFDModel
 from ..predict import predict, resolve_device
-from .incremental import Patch, features_with_patches, supported
 from .scores import Predictions, Score, check_scores, default_scores, merge_strands
 from .selection import ExperimentSelection, select_experiments
 from .windows import VariantChunk
 
 KINDS = ("ref", "alt", "bio", "tech")
-NARROW = 16  # alternatives changing at most this many consecutive bases are computed as patches
+NARROW = 16  # alternatives changing at most this many consecutive bases are recomputed locally
 
 
 def reverse_complement_indices(windows: np.ndarray) -> np.ndarray:
@@ -88,8 +88,9 @@ class VariantEffectPredictor:
         batch_size: windows per trunk call (``None``: 64 on a CPU, where larger batches fall out
             of cache, 512 on a GPU).
         incremental: compute SNV and short-MNV alternatives from the reference's activations
-            (:mod:`.incremental`; exact up to float rounding, most of an SNV's alternative work
-            saved); ``False`` runs every window in full. Ignored for trunks it does not support.
+            (:mod:`mfd_model.local`, the engine of fast ISM too; exact up to float rounding, most of an
+            SNV's alternative work saved); ``False`` runs every window in full. Ignored for trunks it
+            does not support.
 
     The model is put in eval mode and moved to ``device``.
     """
@@ -184,7 +185,8 @@ class VariantEffectPredictor:
         return feats[:R], feats[R:].reshape(A, K, self.strands, -1)
 
     def _chunk_features_incremental(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
-        """As :meth:`_chunk_features`, computing SNV / short-MNV alternatives as patches (:mod:`.incremental`).
+        """As :meth:`_chunk_features`, computing SNV / short-MNV alternatives locally (:mod:`mfd_model.local`):
+        each group (one shift, a batch of reference windows) as its changed dinucleotide window.
 
         Alternatives whose change spans more than ``NARROW`` positions (indels shift the rest of
         the window) are computed in full, batched with each other.
@@ -221,14 +223,15 @@ class VariantEffectPredictor:
                     window[:, :take.shape[1]] = take
                     values = dinucleotides_from_indices(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
                     rows = torch.from_numpy(chunk.ref_row[alleles, k] - r0).long()
-                    patches.append(Patch(rows, lo16, hi16, values))
+                    patches.append((rows, lo16, values))
                     groups.append((alleles, k))
                 sizes = [len(a) for a, _ in groups]
 
                 def run(model: MFDModel, x: torch.Tensor) -> torch.Tensor:
-                    moved = [Patch(p.rows.to(x.device), p.lo, p.hi, p.values.to(x.device)) for p in patches]
-                    ref16 = dinucleotides_from_indices(x, self.dtype)
-                    ref_part, alt_parts = features_with_patches(model, ref16, moved)
+                    engine = LocalTrunk(model)
+                    ref_part = engine.set_reference_dinucleotides(dinucleotides_from_indices(x, self.dtype))
+                    alt_parts = [engine.features_of_changes(rows.to(x.device), values.to(x.device), lo)
+                                 for rows, lo, values in patches]
                     return torch.cat([ref_part, *alt_parts])
 
                 out = predict(self.model, torch.from_numpy(np.ascontiguousarray(refs[r0:r1])),

@@ -60,7 +60,7 @@ class ScoringOptions:
         accelerator: Lightning accelerator (``auto``, ``cpu``, ``gpu``).
         progress: show a progress bar.
         incremental: compute SNV alternatives from the reference's activations (exact; see
-            :mod:`.incremental`); ``False`` computes every window in full.
+            :mod:`mfd_model.local`); ``False`` computes every window in full.
     """
 
     scores: Sequence[str] | None = None

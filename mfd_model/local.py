@@ -1,14 +1,19 @@
-"""Local recomputation of the trunk for single-base substitutions (fast in-silico mutagenesis).
+"""Local recomputation of the trunk: the one engine of fast ISM and of the variant scorer's SNVs.
 
-A substitution at position ``i`` changes the dinucleotide encoding only at ``i - 1`` and ``i``;
-each convolution widens the changed region by its reach and each pooling halves it. Most of
-every layer's activations of a mutant therefore equal the reference sequence's. This module
-carries, for a batch of mutants, only the *changed window* of each layer's activations
-(``mut``, shape=(B, C, w), starting at position ``lo`` (B,)) next to the reference activations
-of their source sequences, and computes each layer on the window alone (the idea of
-"fast ISM", Sasse et al. 2023 / yuzu, Schreiber et al. 2022). The result equals a full
-forward pass of every mutant up to float rounding; the work per mutant shrinks from the
-whole sequence to the receptive field of a base at each layer.
+A substitution at position ``i`` changes the dinucleotide encoding only at ``i - 1`` and ``i``
+(a short MNV a few more); each convolution widens the changed region by its reach and each
+pooling halves it. Most of every layer's activations of a mutant therefore equal the reference
+sequence's. This module carries, for a batch of mutants, only the *changed window* of each
+layer's activations (``mut``, shape=(B, C, w), starting at position ``lo`` (B,)) next to the
+reference activations of their source sequences, and computes each layer on the window alone
+(the idea of "fast ISM", Sasse et al. 2023 / yuzu, Schreiber et al. 2022; fastISM, Nair et al.
+2022). The result equals a full forward pass of every mutant up to float rounding; the work per
+mutant shrinks from the whole sequence to the receptive field of a base at each layer.
+
+Users: :func:`mfd_model.interpret.ism.saturation_mutagenesis` (``method="fast"``: every
+substitution, :meth:`LocalTrunk.features`) and :class:`mfd_model.variants.effects.VariantEffectPredictor`
+(SNV / short-MNV alternative windows as changed dinucleotide windows,
+:meth:`LocalTrunk.features_of_changes`).
 
 Supported modules (the MFD trunk, :mod:`mfd_model.trunk`): ``Conv1d`` (stride 1, zero
 padding), ``MaxPool1d`` (kernel = stride, no padding), point-wise modules (``BatchNorm1d`` in
@@ -17,7 +22,9 @@ eval mode, ``GELU``, ``ReLU``, ``Dropout`` in eval mode, ``Identity``), ``Sequen
 full forward passes.
 
 Invariant of every step: a mutant's activation equals the reference everywhere outside
-``[lo, lo + w)``, and ``mut`` holds its values inside.
+``[lo, lo + w)``, and ``mut`` holds its values inside. ``lo`` is a tensor (one start per mutant:
+ISM) or an ``int`` (one start for the batch: the variant scorer's alternatives at one shift), which
+reads the reference with slices instead of gathers.
 """
 from __future__ import annotations
 
@@ -25,9 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..encoding import dinucleotide_encode
-from ..model import MFDModel
-from ..trunk import Residual
+from .encoding import dinucleotide_encode
+from .model import MFDModel
+from .trunk import BasenjiTrunk, Residual
 
 POINTWISE = (nn.BatchNorm1d, nn.GELU, nn.ReLU, nn.Dropout, nn.Identity, nn.SiLU, nn.Softplus)
 
@@ -36,8 +43,23 @@ class UnsupportedModule(NotImplementedError):
     """The trunk holds a module the local recomputation does not know."""
 
 
-def _window(padded: torch.Tensor, pad: int, seq: torch.Tensor, mut: torch.Tensor, lo: torch.Tensor,
-            start: torch.Tensor, width: int) -> torch.Tensor:
+def supported(model: nn.Module) -> bool:
+    """Whether the trunk is exactly :class:`~mfd_model.trunk.BasenjiTrunk` (its ``forward`` is the
+    stem -> tower -> dilated -> crop -> embed that :class:`LocalTrunk` replays), so the replay needs
+    no check against the model (the variant scorer relies on this; ISM checks its first chunk)."""
+    trunk = getattr(model, "trunk", None)
+    return type(trunk) is BasenjiTrunk and type(trunk).forward is BasenjiTrunk.forward
+
+
+Start = torch.Tensor | int   # per mutant, shape=(B,), or one for the batch
+
+
+def _clamp(x: Start, low: int, high: int) -> Start:
+    return x.clamp(low, high) if isinstance(x, torch.Tensor) else min(max(x, low), high)
+
+
+def _window(padded: torch.Tensor, pad: int, seq: torch.Tensor, mut: torch.Tensor, lo: Start,
+            start: Start, width: int) -> torch.Tensor:
     """Mutant activations on ``[start, start + width)`` (zero outside the sequence).
 
     Args:
@@ -51,6 +73,12 @@ def _window(padded: torch.Tensor, pad: int, seq: torch.Tensor, mut: torch.Tensor
         torch.Tensor, shape=(B, C, width): the reference there, overwritten by the changed window.
     """
     length = padded.shape[2] - 2 * pad
+    if not isinstance(start, torch.Tensor):      # one start for the batch: slices
+        if mut.shape[2] == length and start <= 0 and start + width >= length:
+            return F.pad(mut, (-start, start + width - length))
+        out = padded[:, :, start + pad:start + pad + width][seq]                 # (B, C, width), a copy
+        out[:, :, lo - start:lo - start + mut.shape[2]] = mut
+        return out
     if mut.shape[2] == length:                   # the whole layer changed: only padding to add
         first = int(start[0])
         if bool((start == first).all()) and first <= 0 and first + width >= length:
@@ -65,12 +93,16 @@ class LocalTrunk:
 
     Args:
         model: an :class:`~mfd_model.model.MFDModel` (MFD or baseline head), in eval mode.
+        materialize_at: once a stage's changed windows cover more than this fraction of its
+            output, the mutants continue as whole tensors (the reference's with the window written
+            in), which batched convolutions run faster than window reads.
 
     Usage: :meth:`set_reference` once per chunk of source sequences, then :meth:`features`
-    for batches of substitutions of those sequences.
+    for batches of substitutions of those sequences (ISM); or :meth:`set_reference_dinucleotides`,
+    then :meth:`features_of_changes` for changed windows of any width (the variant scorer).
     """
 
-    def __init__(self, model: MFDModel) -> None:
+    def __init__(self, model: MFDModel, materialize_at: float = 0.5) -> None:
         trunk = model.trunk
         for name in ("stem", "tower", "dilated", "embed", "crop"):
             if not hasattr(trunk, name):
@@ -79,6 +111,8 @@ class LocalTrunk:
         self.trunk = trunk
         self.body = [trunk.stem, trunk.tower, trunk.dilated]
         self._check(nn.Sequential(*self.body))
+        self.stages = [trunk.stem, *trunk.tower, *trunk.dilated]   # where mutants may become whole tensors
+        self.materialize_at = materialize_at
         self._x: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ structure
@@ -124,12 +158,18 @@ class LocalTrunk:
         Returns:
             reference features, shape=(S, latent_dim).
         """
-        self._inputs: dict[int, torch.Tensor] = {}       # module -> its padded reference input
-        self._outputs: dict[int, torch.Tensor] = {}      # module -> its reference output
         self._x = F.pad(X, (1, 1))
-        ref = dinucleotide_encode(X)
-        for module in self.body:
-            ref = self._reference(module, ref)
+        return self.set_reference_dinucleotides(dinucleotide_encode(X))
+
+    def set_reference_dinucleotides(self, ref: torch.Tensor) -> torch.Tensor:
+        """:meth:`set_reference` from the model's order-2 input, shape=(S, 16, L) (for
+        :meth:`features_of_changes`; :meth:`features` needs :meth:`set_reference`)."""
+        self._inputs: dict[int, torch.Tensor] = {}       # module -> its padded reference input
+        self._lengths: dict[int, int] = {}               # module -> its output length
+        self._stage_out: list[torch.Tensor] = []
+        for stage in self.stages:
+            ref = self._reference(stage, ref)
+            self._stage_out.append(ref)
         self._body_out = ref
         return self._head(ref[:, :, self.trunk.crop:self.trunk.crop + 1])
 
@@ -141,7 +181,7 @@ class LocalTrunk:
         pad = self._pad(module)
         self._inputs[id(module)] = F.pad(ref, (pad, pad)) if pad else ref
         out = ref + self._reference(module.block, ref) if isinstance(module, Residual) else module(ref)
-        self._outputs[id(module)] = out
+        self._lengths[id(module)] = out.shape[2]
         return out
 
     def _head(self, centre: torch.Tensor) -> torch.Tensor:
@@ -167,10 +207,35 @@ class LocalTrunk:
         w = min(2, length)
         lo = (positions - 1).clamp(0, length - w)
         h = dinucleotide_encode(_window(x, 1, seq, mut, positions, lo, w + 1))[:, :, :w]
-        for module in self.body:
-            h, lo = self._local(module, seq, h, lo)
-        centre = torch.full_like(lo, self.trunk.crop)
-        return self._head(self._centre(seq, h, lo, centre))
+        return self.features_of_changes(seq, h, lo)
+
+    def features_of_changes(self, seq: torch.Tensor, h: torch.Tensor, lo: Start) -> torch.Tensor:
+        """Features of mutants given as their changed window of the order-2 input.
+
+        Args:
+            seq: index of each mutant's source sequence in the reference, shape=(B,).
+            h: the mutants' dinucleotide input on ``[lo, lo + w)`` (the reference's elsewhere),
+                shape=(B, 16, w).
+            lo: first position of each window, shape=(B,), or one ``int`` for all.
+        Returns:
+            torch.Tensor, shape=(B, latent_dim).
+        """
+        full = None
+        for stage, ref_out in zip(self.stages, self._stage_out):
+            if full is not None:
+                full = stage(full)
+                continue
+            h, lo = self._local(stage, seq, h, lo)
+            if h.shape[2] > self.materialize_at * ref_out.shape[2]:
+                zero = torch.zeros_like(lo) if isinstance(lo, torch.Tensor) else 0
+                full = _window(ref_out, 0, seq, h, lo, zero, ref_out.shape[2])
+        crop = self.trunk.crop
+        if full is not None:
+            return self._head(full[:, :, crop:crop + 1])
+        if not isinstance(lo, torch.Tensor):
+            inside = lo <= crop < lo + h.shape[2]
+            return self._head(h[:, :, crop - lo:crop - lo + 1] if inside else self._body_out[seq, :, crop:crop + 1])
+        return self._head(self._centre(seq, h, lo, torch.full_like(lo, crop)))
 
     def _centre(self, seq: torch.Tensor, h: torch.Tensor, lo: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
         """Central position (B, C, 1), whether or not a mutant's changed window reaches it."""
@@ -179,8 +244,7 @@ class LocalTrunk:
         from_ref = self._body_out[seq, :, self.trunk.crop:self.trunk.crop + 1]
         return torch.where(inside[:, None, None], from_mut, from_ref)
 
-    def _local(self, module: nn.Module, seq: torch.Tensor, mut: torch.Tensor,
-               lo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _local(self, module: nn.Module, seq: torch.Tensor, mut: torch.Tensor, lo: Start) -> tuple[torch.Tensor, Start]:
         """One module on the changed windows: returns (mutant window, its new start)."""
         if isinstance(module, nn.Sequential):
             for child in module:
@@ -192,14 +256,14 @@ class LocalTrunk:
         if isinstance(module, Residual):
             mut_b, lo_b = self._local(module.block, seq, mut, lo)
             width = mut_b.shape[2]
-            if bool(((lo_b > lo) | (lo_b + width < lo + mut.shape[2])).any()):
+            if bool(torch.as_tensor((lo_b > lo) | (lo_b + width < lo + mut.shape[2])).any()):
                 raise UnsupportedModule("residual branch does not cover its input's changed window")
             return _window(ref_in, 0, seq, mut, lo, lo_b, width) + mut_b, lo_b
-        length_out = self._outputs[id(module)].shape[2]
+        length_out = self._lengths[id(module)]
         if isinstance(module, nn.Conv1d):
             total, left = self._reach(module)
             w = min(mut.shape[2] + total, length_out)
-            lo_out = (lo + left - total).clamp(0, length_out - w)
+            lo_out = _clamp(lo + left - total, 0, length_out - w)
             window = _window(ref_in, self._pad(module), seq, mut, lo, lo_out - left, w + total)
             out = F.conv1d(window, module.weight, module.bias, stride=1, padding=0, dilation=module.dilation[0],
                            groups=module.groups)
@@ -207,6 +271,6 @@ class LocalTrunk:
         # MaxPool1d with kernel = stride = s
         s = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
         w = min((mut.shape[2] + s - 2) // s + 1, length_out)
-        lo_out = torch.div(lo, s, rounding_mode="floor").clamp(0, length_out - w)
+        lo_out = _clamp(lo // s, 0, length_out - w)
         window = _window(ref_in, 0, seq, mut, lo, s * lo_out, s * w)
         return F.max_pool1d(window, s, s), lo_out
