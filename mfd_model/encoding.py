@@ -216,6 +216,29 @@ def dinucleotide_encode(x: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.pad(pairs, (0, 1))
 
 
+def dinucleotides_from_codes(codes: torch.Tensor, dtype: Any = None) -> torch.Tensor:
+    """The model's order-2 input straight from base codes, vectorised on the codes' device.
+
+    Equals ``dinucleotide_encode(one_hot(codes))``: channel ``4a + b`` at position ``i`` is 1
+    where bases ``a, b`` start at ``i``; 2-mers touching an ``N`` (any code but 0..3: 4, or -1 of
+    :func:`base_indices`) and the last position are zero.
+
+    Args:
+        codes: integer tensor, shape=(N, L).
+        dtype: output dtype (default float32).
+    Returns:
+        torch.Tensor, shape=(N, 16, L).
+    """
+    import torch
+    dtype = torch.float32 if dtype is None else dtype
+    first, second = codes[:, :-1].long(), codes[:, 1:].long()
+    valid = (first >= 0) & (first < 4) & (second >= 0) & (second < 4)
+    token = torch.where(valid, 4 * first + second, torch.full_like(first, 16))
+    out = torch.zeros(codes.shape[0], 17, codes.shape[1], dtype=dtype, device=codes.device)
+    out[:, :, :-1].scatter_(1, token.unsqueeze(1), 1.0)
+    return out[:, :16]
+
+
 def reverse_complement_dinucleotide(d: torch.Tensor) -> torch.Tensor:
     """Reverse complement of the 16-channel encoding, without going back to the sequence.
 

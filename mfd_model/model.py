@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .config import ModelConfig
-from .encoding import dinucleotide_encode, one_hot
+from .encoding import dinucleotide_encode, dinucleotides_from_codes, one_hot
 from .errors import ConfigError, MFDError
 from .heads import BaselineHead, MFDHead
 from .metadata import MetadataEncoder, MetadataTable
@@ -149,7 +149,17 @@ class MFDModel(nn.Module):
         Returns:
             torch.Tensor, shape=(N, latent_dim).
         """
-        return self.feature_norm(self.trunk(dinucleotide_encode(self._check_input(x))))
+        return self.feature_norm(self.trunk(self._order2(x)))
+
+    def _order2(self, x: torch.Tensor) -> torch.Tensor:
+        """The trunk's input (N, 16, seq_len): integer codes straight to dinucleotides (one scatter,
+        no one-hot in between: the variant scorer's int8 windows), one-hot through
+        :func:`~mfd_model.encoding.dinucleotide_encode` (differentiable, for attribution)."""
+        if not isinstance(x, torch.Tensor):
+            x = torch.as_tensor(x)
+        if x.ndim == 2 and x.dtype in _CODE_DTYPES and x.shape[1] == self.config.seq_len:
+            return dinucleotides_from_codes(x, next(self.parameters(), torch.empty(0)).dtype)
+        return dinucleotide_encode(self._check_input(x))
 
     def split_features(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(s_bio, s_tech)``, each shape=(N, half_dim), from features shape=(N, latent_dim)."""

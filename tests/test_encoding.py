@@ -95,6 +95,10 @@ def test_dinucleotides_equal_brute_force_loop():
     expected = np.stack([brute_force_dinucleotides(s) for s in seqs])
     assert got.shape == (len(seqs), 16, 97)
     np.testing.assert_array_equal(got, expected)
+    from mfd_model.encoding import dinucleotides_from_codes  # codes straight to 2-mers (the model's integer input)
+    for codes in (np.stack([base_codes(q) for q in seqs]), np.stack([base_indices(q) for q in seqs])):
+        np.testing.assert_array_equal(dinucleotides_from_codes(torch.from_numpy(codes)).numpy(), expected)
+    assert dinucleotides_from_codes(torch.from_numpy(base_codes("ACGT")[None]), torch.float64).dtype == torch.float64
 
 
 def test_kipoiseq_style_n_gives_zero_dinucleotides():

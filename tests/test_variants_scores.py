@@ -10,7 +10,7 @@ from mfd_model.encoding import dinucleotide_encode, one_hot, one_hot_encode_batc
 from mfd_model.errors import MFDError
 from mfd_model.variants.bruteforce import brute_force_scores
 from mfd_model.variants.dataloader import VariantWindowDl
-from mfd_model.variants.effects import VariantEffectPredictor, dinucleotides_from_indices
+from mfd_model.variants.effects import VariantEffectPredictor
 from mfd_model.variants.scores import SCORES
 from mfd_model.variants.scoring import ScoringOptions, score_variants
 from mfd_model.variants.selection import aggregate, select_experiments
@@ -87,10 +87,12 @@ def test_baseline_model_rejects_mfd_scores(toy_paths):
 
 
 def test_dinucleotides_from_indices_equal_the_models_encoding():
+    from mfd_model.encoding import dinucleotides_from_codes
+
     rng = np.random.default_rng(0)
-    idx = rng.integers(-1, 4, size=(5, 37)).astype(np.int8)
+    idx = rng.integers(-1, 5, size=(5, 37)).astype(np.int8)      # -1 (base_indices) and 4 (base_codes) are N
     x = torch.from_numpy(one_hot(idx))
-    np.testing.assert_array_equal(dinucleotides_from_indices(torch.from_numpy(idx)).numpy(),
+    np.testing.assert_array_equal(dinucleotides_from_codes(torch.from_numpy(idx)).numpy(),
                                   dinucleotide_encode(x).numpy())
     seqs = ["ACGTN" * 7 + "AC", "NNACGTTGCA" * 3 + "ACGTAGC"]
     from mfd_model.encoding import base_indices

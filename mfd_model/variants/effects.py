@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..encoding import dinucleotides_from_codes
 from ..local import LocalTrunk, supported
 from ..model import MFDModel
 from ..predict import predict, resolve_device
@@ -36,30 +37,6 @@ NARROW = 16  # alternatives changing at most this many consecutive bases are rec
 def reverse_complement_indices(windows: np.ndarray) -> np.ndarray:
     """Reverse complement of base-index windows (A<->T, C<->G, N stays N). Shape kept (..., L)."""
     return np.where(windows >= 0, 3 - windows, windows)[..., ::-1].astype(np.int8)
-
-
-def dinucleotides_from_indices(indices: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """The model's order-2 input straight from base indices.
-
-    Equals ``dinucleotide_encode(one_hot(indices))`` (:mod:`mfd_model.encoding`): channel
-    ``4a + b`` at position ``i`` is 1 where bases ``a, b`` start at ``i``; 2-mers touching an
-    ``N`` and the last position are zero.
-
-    Args:
-        indices: shape=(N, L), values -1..3.
-    Returns:
-        torch.Tensor, shape=(N, 16, L).
-    """
-    first, second = indices[:, :-1].long(), indices[:, 1:].long()
-    token = torch.where((first >= 0) & (second >= 0), 4 * first + second, torch.full_like(first, 16))
-    out = torch.zeros(indices.shape[0], 17, indices.shape[1], dtype=dtype, device=indices.device)
-    out[:, :, :-1].scatter_(1, token.unsqueeze(1), 1.0)
-    return out[:, :16]
-
-
-def _features(model: MFDModel, indices: torch.Tensor) -> torch.Tensor:
-    dtype = next(model.parameters(), torch.empty(0)).dtype
-    return model.feature_norm(model.trunk(dinucleotides_from_indices(indices, dtype)))
 
 
 @dataclass(frozen=True)
@@ -139,7 +116,7 @@ class VariantEffectPredictor:
         """
         stacked = [windows] + ([reverse_complement_indices(windows)] if self.strands == 2 else [])
         x = torch.from_numpy(np.ascontiguousarray(np.concatenate(stacked)))
-        out = predict(self.model, x, batch_size=self.batch_size, device=self.device, func=_features)
+        out = predict(self.model, x, batch_size=self.batch_size, device=self.device, func=lambda m, x: m.features(x))
         return out.to(torch.float64).reshape(self.strands, windows.shape[0], -1).transpose(0, 1)
 
     def _logit_parts(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -221,7 +198,7 @@ class VariantEffectPredictor:
                     window = np.full((len(alleles), hi16 - lo16 + 1), -1, dtype=np.int8)
                     take = alts[:, lo16:hi16 + 1]
                     window[:, :take.shape[1]] = take
-                    values = dinucleotides_from_indices(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
+                    values = dinucleotides_from_codes(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
                     rows = torch.from_numpy(chunk.ref_row[alleles, k] - r0).long()
                     patches.append((rows, lo16, values))
                     groups.append((alleles, k))
@@ -229,7 +206,7 @@ class VariantEffectPredictor:
 
                 def run(model: MFDModel, x: torch.Tensor) -> torch.Tensor:
                     engine = LocalTrunk(model)
-                    ref_part = engine.set_reference_dinucleotides(dinucleotides_from_indices(x, self.dtype))
+                    ref_part = engine.set_reference_dinucleotides(dinucleotides_from_codes(x, self.dtype))
                     alt_parts = [engine.features_of_changes(rows.to(x.device), values.to(x.device), lo)
                                  for rows, lo, values in patches]
                     return torch.cat([ref_part, *alt_parts])
