@@ -164,7 +164,7 @@ def discover_files(tmp_path):
     return {"fasta": fasta, "bed": bed, "meme": meme, "model": model, "tmp": tmp_path}
 
 
-def test_discover_command_end_to_end(discover_files, capsys):
+def test_discover_command_end_to_end(discover_files, capsys, monkeypatch):
     pytest.importorskip("memelite", reason="memelite (the interpret extra) is not installed")
     pytest.importorskip("modiscolite", reason="modisco-lite (the interpret extra) is not installed")
     from mfd_model.cli import main
@@ -202,4 +202,12 @@ def test_discover_command_end_to_end(discover_files, capsys):
         assert main(["motifs", "discover", str(f["bed"]), str(f["fasta"]), str(bad), "-m", str(f["model"]), *argv]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
+    assert not bad.exists()
+    # a missing package of the pipeline: one line, before any model call
+    import sys
+    monkeypatch.setitem(sys.modules, "modiscolite", None)
+    assert main(["motifs", "discover", str(f["bed"]), str(f["fasta"]), str(bad), "-m", str(f["model"]),
+                 "--unit", "0", "--no-jaspar", "--kmer", "ACG"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs the package 'modisco-lite'" in err[0], err
     assert not bad.exists()

@@ -254,7 +254,7 @@ def _discover(args: argparse.Namespace) -> int:
     from ..errors import MFDError
     from ..evaluate.report import text_table
     from ..genome import Genome
-    from ..interpret.discover import ModiscoParams, discover_motifs, jaspar_motifs, kmer_motif
+    from ..interpret.discover import ModiscoParams, discover_motifs, jaspar_motifs, kmer_motif, require_packages
     from ..interpret.motifs import read_meme
     from ..interpret.targets import output_target, unit_target
     from ..interpret.windows import read_windows
@@ -272,6 +272,7 @@ def _discover(args: argparse.Namespace) -> int:
         raise MFDError(f"--trim must be in (0, 1), got {args.trim}", fix="use e.g. --trim 0.3")
     if not 0 < args.q_threshold <= 1:
         raise MFDError(f"--q-threshold must be in (0, 1], got {args.q_threshold}", fix="use e.g. --q-threshold 0.05")
+    require_packages(jaspar=not args.no_jaspar)
     # the databases first: a bad motif file fails before any model call
     database, names = [], []
     for path in args.meme:

@@ -53,6 +53,14 @@ def _require(module: str, package: str):
                        fix=f"pip install -c constraints.txt '.[interpret]' (or pip install {package})") from None
 
 
+def require_packages(jaspar: bool = True) -> None:
+    """A one-line :class:`MFDError` now, before any model call, if a package of the pipeline is missing."""
+    _require("modiscolite", "modisco-lite")
+    _require("memelite", "memelite")
+    if jaspar:
+        _require("pyjaspar", "pyjaspar")
+
+
 # ============================================================================ patterns
 @dataclass
 class Pattern:
