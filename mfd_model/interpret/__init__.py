@@ -21,7 +21,7 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "Windows": "windows", "centred_windows": "windows", "read_windows": "windows", "random_windows": "windows",
-    "embed": "embed", "embed_windows": "embed", "write_embedding": "embed", "Embedding": "embed",
+    "embed_windows": "embed", "write_embedding": "embed", "Embedding": "embed",
     "Target": "targets", "resolve_targets": "targets", "output_target": "targets", "unit_target": "targets",
     "target_values": "targets",
     "integrated_gradients": "attribution", "gradient_x_input": "attribution", "attribute": "attribution",

@@ -22,7 +22,7 @@ _EXPORTS = {
     "REASONS": "windows",
     "VariantWindowDl": "dataloader", "ChunkStream": "dataloader", "parse_shifts": "dataloader",
     "ExperimentSelection": "selection", "select_experiments": "selection",
-    "SCORES": "scores", "RC_MERGES": "scores", "AGGREGATIONS": "scores",
+    "SCORES": "scores", "RC_MERGES": "scores", "AGGREGATIONS": "selection",
     "VariantEffectPredictor": "effects", "ChunkScores": "effects",
     "score_variants": "scoring", "ScoringSummary": "scoring", "ScoringOptions": "scoring",
     "brute_force_scores": "bruteforce",
