@@ -1,4 +1,4 @@
-"""All hyperparameters of the MFD network in one object (METHOD.md sections 2, 4, 5).
+"""All hyperparameters of the MFD network in one object (docs/method.md sections 2, 4, 5).
 
 ``ModelConfig`` is checked when it is built: an impossible combination (a sequence length
 the pooling cannot divide, no single central bin, odd latent size, a receptive field that
@@ -36,8 +36,8 @@ class ModelConfig:
         dropout: dropout after each conv block (0 disables).
         head: ``"mfd"`` (metadata hypernetwork) or ``"baseline"`` (plain linear head).
         interact_hidden: ``h`` of the interaction MLP ``Linear(in, 2h)-ReLU-...``.
-        adversary_hidden: width of the adversarial predictors (METHOD.md: 1024).
-        adversary_layers: hidden layers of each adversary (METHOD.md: 3).
+        adversary_hidden: width of the adversarial predictors (docs/method.md section 5: 1024).
+        adversary_layers: hidden layers of each adversary (docs/method.md section 5: 3).
     """
 
     seq_len: int = 1152

@@ -1,7 +1,7 @@
 """The metadata embedding: a static hypernetwork from metadata to output-layer weights.
 
 For each group ``g`` (biological, technical) the paper's ``psi^(g)`` maps every
-experiment's metadata row to a weight vector of length ``C/2`` (METHOD.md section 4):
+experiment's metadata row to a weight vector of length ``C/2`` (docs/method.md section 4):
 
     W_g = concat( direct part  (O, d_direct)        : identity / rescale / rescale_indep,
                   interact part (O, C/2 - d_direct) : MLP(concat of per-column intermediates) )

@@ -10,7 +10,7 @@ with ``N -> -1`` (int8), the variant scorer's convention; :func:`one_hot` accept
 The model's public input is ordinary one-hot DNA of shape ``(N, 4, L)``, channels in
 ``ACGT`` order, float32: the layout Kipoi dataloaders, variant scorers and attribution
 tools produce and mutate (the model also takes codes ``(N, L)`` and one-hot encodes them on
-its device). MFD itself reads dinucleotides (METHOD.md section 3), so the
+its device). MFD itself reads dinucleotides (docs/method.md section 3), so the
 first, parameter-free step inside the model turns the one-hot into 16 channels:
 
     d[4a + b, i] = x[a, i] * x[b, i + 1] * clean[i] * clean[i + 1]

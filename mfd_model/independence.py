@@ -31,7 +31,7 @@ def _zscore(x: torch.Tensor) -> torch.Tensor:
 def r2_penalty(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Sum over dimensions of the squared Pearson correlation between matching columns.
 
-    ``diag(z_p^T z_t / N)`` clipped to [-1, 1], squared and summed (METHOD.md section 5):
+    ``diag(z_p^T z_t / N)`` clipped to [-1, 1], squared and summed (docs/method.md section 5):
     0 for unrelated columns, ``d`` for identical ones.
 
     Args:

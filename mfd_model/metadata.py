@@ -1,4 +1,4 @@
-"""Experiment metadata: the schema, the table and their numeric encoding (METHOD.md section 4).
+"""Experiment metadata: the schema, the table and their numeric encoding (docs/method.md section 4).
 
 The metadata matrix ``M`` has one row per experiment (output track). A YAML *schema*
 assigns its columns to the **biological** or the **technical** group, each either as

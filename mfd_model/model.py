@@ -1,6 +1,6 @@
 """MFD: one-hot DNA -> dinucleotides -> Basenji2 trunk -> BatchNorm -> (bio | tech) -> hypernetwork head.
 
-Deliberate choices (see METHOD.md; each is a documented decision, not an accident):
+Deliberate choices (see docs/method.md; each is a documented decision, not an accident):
 
 * the public input is 4-channel one-hot DNA ``(N, 4, L)``; the dinucleotide encoding is the
   model's first, parameter-free and differentiable step (:mod:`mfd_model.encoding`); integer

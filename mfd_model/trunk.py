@@ -1,4 +1,4 @@
-"""The sequence feature extractor: a Basenji2-style CNN (METHOD.md section 2).
+"""The sequence feature extractor: a Basenji2-style CNN (docs/method.md section 2).
 
     dinucleotides (N, 16, L)
       -> stem:   Conv1d(16 -> C/2, k=15, bias) -> residual ConvBlock(k=1) -> MaxPool(2)

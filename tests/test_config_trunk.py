@@ -10,7 +10,7 @@ from mfd_model.trunk import BasenjiTrunk
 
 def test_default_channels_and_sizes_match_method():
     c = ModelConfig()
-    assert c.tower_channels == [60, 67, 75, 84, 95, 106, 120]   # METHOD.md section 2 (C=120)
+    assert c.tower_channels == [60, 67, 75, 84, 95, 106, 120]   # docs/method.md section 2 (C=120)
     assert c.bin_size == 128 and c.n_bins == 9 and c.latent_dim == 120 and c.half_dim == 60   # latent = C
     assert c.dilations == [2, 3]
 

@@ -1,4 +1,4 @@
-"""A column may be ``direct`` and ``interact`` in one group (METHOD.md section 4, as the original
+"""A column may be ``direct`` and ``interact`` in one group (docs/method.md section 4, as the original
 code's sample configuration does with the assay): the interaction MLP then sees it too, so a
 target x tissue effect becomes representable. Models saved before this was allowed still load."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Training: config validation, data pipeline, the METHOD.md section 5 step, resume, DDP."""
+"""Training: config validation, data pipeline, the docs/method.md section 5 step, resume, DDP."""
 from __future__ import annotations
 
 import copy

@@ -5,7 +5,7 @@
     prepare    ``mfd prepare``: FASTA + metadata + peak files -> a sparse label store
     labels     LabelStore: the label store on disk (CSR labels, splits, provenance)
     dataset    windows gathered from the store's genome code cache + labels, augmentation
-    module     the MFD training step (METHOD.md section 5) as a Lightning module
+    module     the MFD training step (docs/method.md section 5) as a Lightning module
     config     the training config (YAML), validated with file:line errors
     run        ``mfd train``: the Lightning Trainer around all of the above
 """

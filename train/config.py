@@ -26,7 +26,7 @@ LR_SCHEDULES = ("plateau", "none")
 
 @dataclass(frozen=True)
 class TrainingParams:
-    """Optimisation and run settings (METHOD.md section 5 defaults).
+    """Optimisation and run settings (docs/method.md sections 5 and 8: the defaults).
 
     Attributes:
         lambda_indep: weight of the independence penalty (paper: 0, 0.001, 0.01, 0.1; 0.001 chosen).
@@ -36,12 +36,12 @@ class TrainingParams:
             as the original code). The demo uses 5: the generated weights otherwise lag behind the
             free weights of the baseline (docs/convergence.md).
         lambda_warmup_epochs: train the first N epochs with lambda 0 (the adversaries still learn),
-            so the model has features before they are pushed apart (METHOD.md: 0). Early stopping,
+            so the model has features before they are pushed apart (docs/method.md section 5: 0). Early stopping,
             the learning-rate schedule and the choice of the best checkpoint ignore these epochs
             (the penalty switching on raises the loss, and a model trained without it is not
             disentangled): they start with the first epoch trained with the penalty.
         adversary_steps: adversary updates per model update, on the same detached features
-            (METHOD.md and the original code: 1). More keep the adversaries near their optimum,
+            (docs/method.md section 5 and the original code: 1). More keep the adversaries near their optimum,
             so the penalty the model sees is the dependence that is really there.
         batch_size: sequences per step and device.
         max_epochs: the most passes over the training bins: a ceiling; early stopping usually ends

@@ -7,7 +7,7 @@ base codes (:class:`mfd_model.genome_codes.GenomeCodes`, the label store's memor
 the batch's labels from the sparse store. The batches are bit for bit those of reading each
 window from the FASTA and one-hot encoding it (tests/test_train.py checks against such a reader).
 
-Augmentation (training only, paper / METHOD.md section 3): random reverse complement
+Augmentation (training only, paper, docs/method.md section 3): random reverse complement
 (p = 0.5) and a random shift of the window by up to ``max_shift`` bp. The randomness is a pure
 function of (seed, epoch, batch number), so data order and augmentation are reproducible,
 independent of the number of workers, and identical after resuming a killed run.

@@ -1,4 +1,4 @@
-"""The label store: genome bins x experiments labels, sparse, on disk (METHOD.md section 6).
+"""The label store: genome bins x experiments labels, sparse, on disk (docs/method.md section 6).
 
 ``mfd prepare`` (:mod:`mfd_model.train.prepare`) writes it; the training dataset reads it.
 A store is a directory::

@@ -1,11 +1,11 @@
-"""The training step of MFD (METHOD.md section 5, paper Eq. 3-4), as a Lightning module.
+"""The training step of MFD (docs/method.md section 5, paper Eq. 3-4), as a Lightning module.
 
 Manual optimisation, two optimisers, one batch:
 
 1. **model step** — ``loss = BCE(logits, y) + lambda * [R2(q_bio(s_tech), s_bio) + R2(q_tech(s_bio), s_tech)]``;
    the sequence model and the metadata hypernetwork are updated, the adversaries are not.
 2. **adversary step** — on detached features, ``loss_adv = -[R2(...) + R2(...)]``; only the two
-   adversaries are updated (``adversary_steps`` times; 1 in METHOD.md).
+   adversaries are updated (``adversary_steps`` times; 1 in docs/method.md section 5).
 
 Both optimisers are Adam(amsgrad=True). With ``lr_schedule: plateau`` the MODEL optimiser's
 learning rate follows ``ReduceLROnPlateau`` on ``val/loss``; manual optimisation means Lightning

@@ -1,4 +1,4 @@
-"""``mfd prepare``: FASTA + metadata table + peak files -> a label store (METHOD.md section 6).
+"""``mfd prepare``: FASTA + metadata table + peak files -> a label store (docs/method.md section 6).
 
 What it does, in order (every default below is a :class:`PrepareParams` field):
 

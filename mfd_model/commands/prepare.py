@@ -4,7 +4,7 @@
     mfd prepare --config train.yaml                 # reads the config's 'data:' section
     mfd prepare --config train.yaml --bin-size 200  # options given here override the config
 
-Defaults follow METHOD.md section 6 (see mfd_model.train.prepare for every rule).
+Defaults follow docs/method.md section 6 (see mfd_model.train.prepare for every rule).
 """
 from __future__ import annotations
 
