@@ -31,26 +31,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))  # toy_models
 
 from mfd_model.config import ModelConfig  # noqa: E402
 from mfd_model.interpret.ersatz import random_sequences, substitutions  # noqa: E402
 from mfd_model.interpret.ism import saturation_mutagenesis  # noqa: E402
 from mfd_model.interpret.targets import Target  # noqa: E402
 from mfd_model.model import MFDModel  # noqa: E402
-
-
-def randomise(model: torch.nn.Module, seed: int = 0) -> None:
-    """He-scaled convolutions and non-trivial BatchNorm statistics: an untrained network whose
-    outputs respond to single substitutions (PyTorch's default init leaves them ~1e-7)."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Conv1d):
-                fan_in = module.in_channels * module.kernel_size[0]
-                module.weight.copy_(torch.randn(module.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
-            elif isinstance(module, torch.nn.BatchNorm1d):
-                module.running_mean.copy_(0.1 * torch.randn(module.num_features, generator=g))
-                module.running_var.copy_(0.5 + torch.rand(module.num_features, generator=g))
+from toy_models import he_weights_  # noqa: E402
 
 
 def best_of(repeats: int, func) -> float:
@@ -72,7 +60,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = MFDModel(ModelConfig(head="baseline"), [f"exp{k}" for k in range(2106)]).eval()
-    randomise(model)
+    he_weights_(model)
     config = model.config
     x = random_sequences(1, config.seq_len, seed=0)
     targets = [Target("output", 0, "exp0")]

@@ -20,7 +20,8 @@ reported (CPU time: this process and its workers):
 
 The model has the project's architecture at the width the authors' code used for its smaller
 runs (C = 30, latent 60, 1,152 bp) and 128 ENCODE-like experiments; its weights are random
-but with trained-like scales (:func:`trained_like`), so that the scores are not all rounding.
+but with trained-like scales (``sharpen_`` of tests/toy_models.py, without random output biases),
+so that the scores are not all rounding.
 
 Memory: ``mfd score-variants`` in a subprocess on the first N records of the synthetic VCF, with a
 small model (the pipeline's memory, not the model's, is what should stay flat); the peak resident
@@ -44,6 +45,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 FASTA = ROOT.parent / "shared" / "data" / "hg19_chr20_1mb_1kg" / "z.fa"
 OUT = ROOT / "build" / "bench_variants"
+sys.path.insert(0, str(ROOT / "tests"))  # toy_models
 
 TARGETS = ["CTCF", "EP300", "RAD21", "POLR2A", "H3K27ac", "H3K4me3", "H3K4me1", "Accessible DNA"]
 BIOSAMPLES = ["K562", "HepG2", "GM12878", "A549", "MCF-7", "HeLa-S3", "IMR-90", "liver"]
@@ -80,29 +82,12 @@ def write_metadata(folder: Path, n: int, seed: int = 0) -> tuple[Path, Path]:
 
 def build_model(folder: Path, channels: int, n_experiments: int, seq_len: int = 1152):
     from mfd_model import MFDModel, ModelConfig, load_metadata
+    from toy_models import sharpen_
     table, encoder, _ = load_metadata(*write_metadata(folder, n_experiments))
     torch.manual_seed(0)
     config = ModelConfig(seq_len=seq_len, channels=channels, latent_dim=max(2 * channels, 32))
     model = MFDModel(config, table.experiment_names(encoder.schema), encoder=encoder, table=table)
-    return trained_like(model).eval()
-
-
-def trained_like(model: torch.nn.Module) -> torch.nn.Module:
-    """Give an untrained model the sensitivity of a trained one (speed does not depend on the
-    weights, but comparing scores does: fresh weights give effects of ~1e-5, all rounding)."""
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm1d):
-                n = module.num_features
-                module.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
-                module.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
-                module.weight.copy_(torch.rand(n, generator=gen) + 0.5)
-                module.bias.copy_(torch.rand(n, generator=gen) - 0.5)
-            elif isinstance(module, torch.nn.Conv1d):
-                module.weight.mul_(2.0)
-        model.feature_norm.weight.mul_(3.0)
-    return model
+    return sharpen_(model, head_bias=False)
 
 
 def write_synthetic_vcf(path: Path, n_sites: int, seed: int = 1) -> Path:

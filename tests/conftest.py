@@ -1,4 +1,4 @@
-"""Shared fixtures: a toy metadata table + schema and small, fast model configurations."""
+"""Shared fixtures: the toy metadata files, a small configuration and model (all from tests/toy_models.py)."""
 from __future__ import annotations
 
 import os
@@ -7,32 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from toy_models import SMALL, TOY_SCHEMA, TOY_TABLE
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-TOY_TABLE = """experiment\ttarget\tbiosample\tlife_stage\tage\tassay\tlab\trelease_year
-ctcf_k562_a\tCTCF\tK562\tadult\t53\tChIP-seq\tBernstein\t2011
-ctcf_k562_b\tCTCF\tK562\tadult\t53\tChIP-seq\tBernstein\t2011
-ep300_hepg2\tEP300\tHepG2\tchild\t\tChIP-seq\tSnyder\t2012-03-04
-dnase_k562\tAccessible DNA\tK562\tadult\t53\tDNase-seq\tStam\t2010
-atac_gm12878\tAccessible DNA\tGM12878,B cell\t\t31\tATAC-seq\tSnyder\t2016
-h3k27ac_liver\tH3K27ac\tliver\tembryonic\t0.3\tChIP-seq\tBernstein\t2016
-"""
-
-TOY_SCHEMA = """id_column: experiment
-biological:
-  direct:
-    - column: target
-  interact:
-    - {column: biosample, intermediate: embed, dim: 4}
-    - {column: life_stage}
-    - {column: age, type: numeric, intermediate: rescale}
-technical:
-  direct:
-    - {column: assay, intermediate: rescale_indep}
-  interact:
-    - {column: lab, intermediate: linear, dim: 3}
-    - {column: release_year, type: year}
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +36,7 @@ def toy_paths(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def small_config():
     from mfd_model import ModelConfig
-    return ModelConfig(seq_len=1152, channels=8, latent_dim=16, interact_hidden=8, adversary_hidden=16)
+    return ModelConfig(**SMALL)
 
 
 @pytest.fixture

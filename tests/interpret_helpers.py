@@ -14,31 +14,14 @@ import torch
 from mfd_model.config import ModelConfig
 from mfd_model.encoding import ALPHABET
 from mfd_model.model import MFDModel
+from toy_models import SEQ_LEN, small_config
 from variant_helpers import write_fasta  # noqa: F401  (re-exported: one FASTA writer for all tests)
 
 MOTIF = "TGACTCAG"          # AP-1-like, 8 bp
 OTHER_MOTIF = "CCGCGGAA"    # shares no 2-mer pattern position with MOTIF
 
 
-SEQ_LEN = 288              # 9 bins of 32 bp: the central bin is [128, 160)
 MOTIF_START = 130          # the detector's first filter peaks at MOTIF_START + 7, inside the central bin
-
-
-def small_config(**overrides) -> ModelConfig:
-    """A fast test architecture: 288 bp, 4 tower layers, 8 channels, 16 latent units."""
-    values = dict(seq_len=SEQ_LEN, channels=8, latent_dim=16, n_tower_layers=4, interact_hidden=8,
-                  adversary_hidden=16, head="baseline")
-    values.update(overrides)
-    return ModelConfig(**values)
-
-
-def toy_mfd(toy_paths) -> MFDModel:
-    """An MFD-head model on conftest's toy metadata with :func:`small_config` (named direct units)."""
-    from mfd_model import load_metadata
-
-    table, encoder, _ = load_metadata(*toy_paths)
-    return MFDModel(small_config(head="mfd"), table.experiment_names(encoder.schema), encoder=encoder,
-                    table=table).eval()
 
 
 def identity_batchnorm(module: torch.nn.Module) -> None:

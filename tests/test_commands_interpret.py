@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from interpret_helpers import MOTIF, OTHER_MOTIF, detector_model, random_dna, small_config, toy_mfd, write_fasta
+from interpret_helpers import MOTIF, OTHER_MOTIF, detector_model, random_dna, write_fasta
+from toy_models import small_config, toy_mfd
 from mfd_model.cli import main
 from mfd_model.encoding import one_hot_encode_batch, reverse_complement_one_hot
 from mfd_model.model import MFDModel

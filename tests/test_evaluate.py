@@ -13,7 +13,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from interpret_helpers import random_dna, small_config, write_fasta
+from interpret_helpers import random_dna, write_fasta
+from toy_models import small_config
 from mfd_model.encoding import one_hot_encode_batch, reverse_complement_one_hot
 from mfd_model.errors import MFDError
 from mfd_model.evaluate.disentanglement import probe_table, truth_targets

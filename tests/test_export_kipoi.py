@@ -21,7 +21,8 @@ import torch
 import yaml
 
 from conftest import requires_shared_data
-from export_helpers import REPO, one_thread, run_cli, toy_model, write_kipoi_config
+from export_helpers import REPO, one_thread, run_cli, write_kipoi_config
+from toy_models import toy_model_in
 
 pytest.importorskip("kipoi")
 
@@ -43,8 +44,8 @@ def env(tmp_path_factory):
         from mfd_model import save_model
         from mfd_model.cli import main
 
-        model = toy_model(root / "mfd", seed=11)
-        baseline = toy_model(root / "base", head="baseline", seed=12)
+        model = toy_model_in(root / "mfd", seed=11)
+        baseline = toy_model_in(root / "base", head="baseline", seed=12)
         save_model(model, root / "model.pt")
         save_model(baseline, root / "baseline.pt")
         src = root / "src"
@@ -288,7 +289,7 @@ def test_wrong_architecture_is_one_clear_error(env, tmp_path, capsys):
     from mfd_model.cli import main
     from mfd_model.model_io import FORMAT, model_spec
 
-    other = toy_model(tmp_path / "wide", channels=12, latent_dim=16)
+    other = toy_model_in(tmp_path / "wide", channels=12, latent_dim=16)
     torch.save({"format": FORMAT, "spec": model_spec(env["model"]), "state_dict": other.state_dict()},
                tmp_path / "wrong.pt")
     with pytest.raises(MFDError, match="weights do not fit the model architecture"):

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from conftest import requires_shared_data
-from export_helpers import one_thread, random_onehot, toy_model
+from export_helpers import one_thread
+from toy_models import random_onehot, toy_model_in
 
 tf = pytest.importorskip("tensorflow")
 
@@ -35,7 +36,7 @@ def exported(tmp_path_factory):
     out = {}
     for name, kwargs in {"mfd": {}, "baseline": {"head": "baseline", "stem_kernel": 14, "tower_kernel": 4,
                                                  "dilated_kernel": 2}}.items():
-        model = toy_model(root / name, seed=3, **kwargs)
+        model = toy_model_in(root / name, seed=3, **kwargs)
         save_tf_module(model, root / name / "savedmodel")
         out[name] = (model, load_tf_module(root / name / "savedmodel"), root / name / "savedmodel")
     return out

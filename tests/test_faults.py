@@ -21,7 +21,8 @@ from mfd_model.cli import main
 from mfd_model.errors import MFDError, as_mfd_error
 from mfd_model.model_io import save_model
 
-from variant_helpers import one_thread, random_genome, read_tsv, tiny_model, variant_lines, write_fasta, write_vcf
+from toy_models import tiny_model
+from variant_helpers import one_thread, random_genome, read_tsv, variant_lines, write_fasta, write_vcf
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from conftest import requires_shared_data
-from export_helpers import one_thread, toy_model
+from export_helpers import one_thread
+from toy_models import toy_model_in
 
 from mfd_model import MFDError
 from mfd_model.encoding import one_hot, one_hot_encode, one_hot_encode_batch, reverse_complement_one_hot
@@ -30,7 +31,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    return toy_model(tmp_path_factory.mktemp("predict_model"), seed=21)
+    return toy_model_in(tmp_path_factory.mktemp("predict_model"), seed=21)
 
 
 @pytest.fixture(scope="module")
@@ -207,9 +208,9 @@ def test_cli_bad_input_is_one_line_and_no_output(model, fasta, tmp_path, capsys)
 @pytest.mark.parametrize("kind", ["mfd", "baseline_even_kernels"])
 def test_channels_last_rebuild_equals_the_model(tmp_path, kind):
     from mfd_model.inference.fast_model import ChannelsLastMFD
-    from export_helpers import random_onehot
+    from toy_models import random_onehot
     kwargs = {} if kind == "mfd" else {"head": "baseline", "stem_kernel": 14, "tower_kernel": 4, "dilated_kernel": 2}
-    model = toy_model(tmp_path, seed=5, **kwargs)
+    model = toy_model_in(tmp_path, seed=5, **kwargs)
     fast = ChannelsLastMFD(model)
     x = torch.from_numpy(random_onehot(200, 1152, seed=6))
     with torch.no_grad():

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_helpers import MOTIF, MOTIF_START, detector_model, plant, random_one_hot, toy_mfd
+from interpret_helpers import MOTIF, MOTIF_START, detector_model, plant, random_one_hot
+from toy_models import he_weights_, toy_mfd
 from mfd_model.interpret.attribution import attribute, gradient_x_input, integrated_gradients
 from mfd_model.interpret.targets import Target, output_target, resolve_targets, unit_target
 from mfd_model.errors import MFDError
@@ -15,21 +16,6 @@ from mfd_model.errors import MFDError
 @pytest.fixture
 def small_mfd(toy_paths):
     return toy_mfd(toy_paths)
-
-
-def _randomise(model: torch.nn.Module, seed: int = 0) -> None:
-    """Convolutions with He-scaled weights and BatchNorms with non-trivial statistics, so the
-    toy model's outputs respond to the sequence by O(1) amounts."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for conv in model.modules():
-            if isinstance(conv, torch.nn.Conv1d):
-                fan_in = conv.in_channels * conv.kernel_size[0]
-                conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
-        for bn in model.modules():
-            if isinstance(bn, torch.nn.BatchNorm1d):
-                bn.running_mean.copy_(0.1 * torch.randn(bn.num_features, generator=g))
-                bn.running_var.copy_(0.5 + torch.rand(bn.num_features, generator=g))
 
 
 def _direct(model, X: np.ndarray, target: Target) -> np.ndarray:
@@ -44,7 +30,7 @@ def _direct(model, X: np.ndarray, target: Target) -> np.ndarray:
 @pytest.mark.parametrize("kind", ["unit", "output"])
 def test_integrated_gradients_completeness(small_mfd, kind):
     model = small_mfd.double()
-    _randomise(model)
+    he_weights_(model)
     X = random_one_hot(2, model.config.seq_len, seed=1).astype(np.float64)
     target = unit_target(model, "CTCF") if kind == "unit" else output_target(model, "dnase_k562")
     attr, gap = integrated_gradients(model, X, target, n_steps=400, batch_size=2, return_delta=True)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from export_helpers import spread_out_
-from interpret_helpers import MOTIF, MOTIF_START, detector_model, plant, random_one_hot, toy_mfd
+from interpret_helpers import MOTIF, MOTIF_START, detector_model, plant, random_one_hot
+from toy_models import spread_out_, toy_mfd
 from mfd_model.encoding import dinucleotide_encode
 from mfd_model.errors import MFDError
 from mfd_model.interpret import deeplift

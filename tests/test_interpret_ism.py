@@ -6,29 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_helpers import random_one_hot, small_config, toy_mfd
+from interpret_helpers import random_one_hot
+from toy_models import he_weights_, small_config, toy_mfd
 from mfd_model.interpret.ersatz import substitutions
 from mfd_model.interpret.ism import ism_to_contributions, saturation_mutagenesis
 from mfd_model.interpret.targets import Target, output_target, unit_target
 from mfd_model.model import MFDModel
 
 
-def _randomise(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.Conv1d):
-                fan_in = module.in_channels * module.kernel_size[0]
-                module.weight.copy_(torch.randn(module.weight.shape, generator=g) * (2.0 / fan_in) ** 0.5)
-            if isinstance(module, torch.nn.BatchNorm1d):
-                module.running_mean.copy_(0.1 * torch.randn(module.num_features, generator=g))
-                module.running_var.copy_(0.5 + torch.rand(module.num_features, generator=g))
-    return model.eval()
-
-
 @pytest.fixture
 def model(toy_paths):
-    return _randomise(toy_mfd(toy_paths)).double()
+    return he_weights_(toy_mfd(toy_paths)).eval().double()
 
 
 def brute_force(model, x: np.ndarray, targets, start: int, end: int) -> np.ndarray:
@@ -91,7 +79,7 @@ def test_ism_at_n_positions_scores_all_four_bases(model):
 
 
 def test_unknown_layer_falls_back_to_full(toy_paths, caplog):
-    model = _randomise(MFDModel(small_config(), ["a", "b"])).double()
+    model = he_weights_(MFDModel(small_config(), ["a", "b"])).eval().double()
     model.trunk.tower[0][0][1] = torch.nn.Tanh()                      # a layer without a local rule
     X = random_one_hot(1, model.config.seq_len, seed=4).astype(np.float64)
     targets = [Target("output", 1, "b")]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_helpers import (MOTIF, OTHER_MOTIF, detector_model, plant, random_one_hot, set_first_layer_motif,
-                               small_config)
+from interpret_helpers import MOTIF, OTHER_MOTIF, detector_model, plant, random_one_hot, set_first_layer_motif
+from toy_models import small_config
 from mfd_model.encoding import ALPHABET
 from mfd_model.errors import MFDError
 from mfd_model.interpret.ersatz import (dinucleotide_shuffle, insert_motif, motif_one_hot, random_sequences,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_helpers import SEQ_LEN, random_one_hot, toy_mfd
+from interpret_helpers import random_one_hot
+from toy_models import SEQ_LEN, toy_mfd
 from mfd_model.encoding import dinucleotide_encode
 from mfd_model.local import LocalTrunk, UnsupportedModule, supported
 

@@ -6,7 +6,7 @@ import pytest
 
 from mfd_model import MetadataEncoder, MetadataError, MetadataSchema, MetadataTable, load_metadata
 
-from conftest import TOY_SCHEMA, TOY_TABLE
+from toy_models import TOY_SCHEMA, TOY_TABLE
 
 
 def test_encoding_by_hand(toy_paths):

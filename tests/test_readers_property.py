@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TOY_SCHEMA
+from toy_models import TOY_SCHEMA
 from mfd_model.errors import MFDError
 
 from variant_helpers import VCF_HEADER, random_genome, write_fasta

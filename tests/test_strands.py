@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_helpers import SEQ_LEN, toy_mfd, write_fasta
+from interpret_helpers import write_fasta
+from toy_models import SEQ_LEN, toy_mfd
 from mfd_model.errors import MFDError
 from mfd_model.strands import STRAND_MERGES, merge_strands, predict_strands, probabilities_step, strand_pair
 

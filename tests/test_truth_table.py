@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import torch
 
-from interpret_helpers import (MOTIF, OTHER_MOTIF, motif_detector, random_dna, set_first_layer_motif, toy_mfd,
-                               write_fasta)
+from interpret_helpers import MOTIF, OTHER_MOTIF, motif_detector, random_dna, set_first_layer_motif, write_fasta
+from toy_models import toy_mfd
 from mfd_model.cli import main
 from mfd_model.errors import MFDError
 from mfd_model.evaluate.disentanglement import read_truth_bins, truth_columns, truth_targets

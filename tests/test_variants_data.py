@@ -13,7 +13,8 @@ from mfd_model.model_io import save_model
 from mfd_model.variants.scoring import ScoringOptions, score_variants
 
 from conftest import requires_shared_data
-from variant_helpers import one_thread, read_tsv, tiny_model
+from toy_models import tiny_model
+from variant_helpers import one_thread, read_tsv
 
 REPO = Path(__file__).resolve().parents[1]
 

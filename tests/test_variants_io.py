@@ -14,8 +14,8 @@ from mfd_model.model_io import save_model
 from mfd_model.variants.scoring import ScoringOptions, score_variants
 from mfd_model.variants.vcf import read_vcf
 
-from variant_helpers import (VCF_HEADER, one_thread, random_genome, read_tsv, tiny_model, variant_lines,
-                             write_fasta, write_vcf)
+from toy_models import tiny_model
+from variant_helpers import VCF_HEADER, one_thread, random_genome, read_tsv, variant_lines, write_fasta, write_vcf
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,8 @@ from mfd_model.variants.scores import SCORES
 from mfd_model.variants.scoring import ScoringOptions, score_variants
 from mfd_model.variants.selection import aggregate, select_experiments
 
-from variant_helpers import (one_thread, random_genome, read_tsv, tiny_model, variant_lines, write_fasta,
-                             write_vcf)
+from toy_models import tiny_model
+from variant_helpers import one_thread, random_genome, read_tsv, variant_lines, write_fasta, write_vcf
 
 ALL_SCORES = list(SCORES)
 KIPOI_SCORES = ["ref", "alt", "diff", "logit_ref", "logit_alt", "logit", "deepsea_effect"]

@@ -65,48 +65,6 @@ def variant_lines(genome: dict[str, str]) -> list[str]:
     return out
 
 
-def tiny_config(seq_len: int = 120, channels: int = 4):
-    from mfd_model import ModelConfig
-    return ModelConfig(seq_len=seq_len, channels=channels, latent_dim=16, n_tower_layers=2,
-                       interact_hidden=8, adversary_hidden=16)
-
-
-def randomize(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Non-trivial BatchNorm statistics and biases, so features vary with the sequence."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm1d):
-                n = module.num_features
-                module.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
-                module.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
-                module.weight.copy_(torch.rand(n, generator=gen) + 0.5)
-                module.bias.copy_(torch.rand(n, generator=gen) - 0.5)
-        for module in model.modules():
-            if isinstance(module, torch.nn.Conv1d):
-                module.weight.mul_(2.0)  # an untrained model barely reacts to one base: make it
-        norm = getattr(model, "feature_norm", None)
-        if isinstance(norm, torch.nn.BatchNorm1d):
-            norm.weight.mul_(3.0)
-        head_bias = getattr(getattr(model, "head", None), "bias", None)
-        if isinstance(head_bias, torch.nn.Parameter):
-            head_bias.copy_(torch.randn(head_bias.shape, generator=gen))
-    return model.eval()
-
-
-def tiny_model(toy_paths, seq_len: int = 120, channels: int = 4, head: str = "mfd",
-               dtype: torch.dtype = torch.float64):
-    """A toy-metadata MFD (or baseline) model with random weights."""
-    from dataclasses import replace
-
-    from mfd_model import MFDModel, load_metadata
-    table, encoder, _ = load_metadata(*toy_paths)
-    config = replace(tiny_config(seq_len, channels), head=head)
-    torch.manual_seed(1)
-    model = MFDModel(config, table.experiment_names(encoder.schema), encoder=encoder, table=table)
-    return randomize(model).to(dtype)
-
-
 def read_tsv(path: Path):
     import pandas as pd
     return pd.read_csv(path, sep="\t", dtype={"ID": str, "#CHROM": str, "REF": str, "ALT": str},
