@@ -124,16 +124,13 @@ def run(args: argparse.Namespace) -> int:
     genome = Genome(args.fasta)
     length = model.config.seq_len
     sites = read_windows(args.sites, genome, length, what="sites BED")
-    if len(sites) > args.max_sites:
-        sites = sites.subset(np.sort(np.random.default_rng(args.seed).choice(len(sites), args.max_sites, replace=False)))
+    sites = common.random_subset(sites, args.max_sites, args.seed)
     background = None
     if not args.no_baseline:
         if args.background:
             background = read_windows(args.background, genome, length, what="background BED")
             n_bg = args.random_background or min(len(background), args.max_sites)
-            if len(background) > n_bg:
-                background = background.subset(np.sort(np.random.default_rng(args.seed + 1).choice(
-                    len(background), n_bg, replace=False)))
+            background = common.random_subset(background, n_bg, args.seed + 1)
         else:
             n_bg = args.random_background if args.random_background is not None else min(len(sites), 500)
             if n_bg > 0:

@@ -317,10 +317,8 @@ def _enhancers(args, sim, specs, model, baseline, out, report, summary) -> None:
                                  max_n_fraction=0.05, exclude=read_bed(positive))
         else:
             neg = read_windows(negative, genome, model.config.seq_len, what="background BED")
-        if len(pos) > args.max_per_class:
-            pos = pos.subset(np.sort(rng.choice(len(pos), args.max_per_class, replace=False)))
-        if len(neg) > args.max_per_class:
-            neg = neg.subset(np.sort(rng.choice(len(neg), args.max_per_class, replace=False)))
+        pos = common.random_subset(pos, args.max_per_class, rng)
+        neg = common.random_subset(neg, args.max_per_class, rng)
         counts[tissue] = {"positives": len(pos), "negatives": len(neg), "positives_skipped": pos.skipped,
                           "negatives_skipped": neg.skipped}
         print(f"enhancers {tissue}: positives {pos.skip_summary()}; negatives {neg.skip_summary()}")
@@ -497,7 +495,6 @@ def _odds_by_metadata(per_output, model, group_by: str):
 
 # ============================================================================ diagnostics
 def _diagnostics(args, sim, model, out, report, summary) -> None:
-    import numpy as np
     import pandas as pd
 
     from ..errors import MFDError
@@ -514,9 +511,7 @@ def _diagnostics(args, sim, model, out, report, summary) -> None:
     if truth_path:
         roles = {"biological": args.biological_columns, "technical": args.technical_columns}
         bins = read_truth_bins(truth_path, **roles)
-        if len(bins) > args.diagnostic_bins:
-            bins = bins.iloc[np.sort(np.random.default_rng(args.seed).choice(len(bins), args.diagnostic_bins,
-                                                                               replace=False))]
+        bins = common.random_subset(bins, args.diagnostic_bins, args.seed)
         windows = centred_windows(bins, genome, length, allow_padding=True)
         if len(windows) != len(bins):
             raise MFDError(f"truth bins lie on contigs the genome lacks ({windows.skip_summary()})", path=truth_path,
@@ -525,9 +520,7 @@ def _diagnostics(args, sim, model, out, report, summary) -> None:
         source = f"{len(windows)} bins of {truth_path}"
     elif args.diagnostic_bed:
         windows = read_windows(args.diagnostic_bed, genome, length)
-        if len(windows) > args.diagnostic_bins:
-            windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.diagnostic_bins,
-                                                                                     replace=False)))
+        windows = common.random_subset(windows, args.diagnostic_bins, args.seed)
         source = f"{len(windows)} windows of {args.diagnostic_bed}"
     else:
         windows = random_windows(genome, args.diagnostic_bins, length, seed=args.seed, max_n_fraction=0.05)

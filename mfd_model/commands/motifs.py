@@ -126,8 +126,6 @@ def _filters(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    import numpy as np
-
     from ..evaluate.report import text_table
     from ..genome import Genome
     from ..interpret.motifs import filter_pwms, match_motifs, read_meme, write_meme
@@ -144,9 +142,7 @@ def _filters(args: argparse.Namespace) -> int:
     known = read_meme(args.compare) if args.compare else None
     model = common.load(args.model)
     windows = read_windows(args.bed, Genome(args.fasta), model.config.seq_len, allow_padding=True)
-    if len(windows) > args.max_sequences:
-        windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.max_sequences,
-                                                                                 replace=False)))
+    windows = common.random_subset(windows, args.max_sequences, args.seed)
     motifs = filter_pwms(model, windows.one_hot(), threshold=args.threshold, batch_size=args.batch_size,
                          device=args.device)
     kept = sorted((m for m in motifs if m.n_sites >= args.min_sites), key=lambda m: -m.n_sites)
@@ -175,8 +171,6 @@ def _filters(args: argparse.Namespace) -> int:
 def _gia(args: argparse.Namespace) -> int:
     import sys
 
-    import numpy as np
-
     from ..errors import MFDError
     from ..evaluate.report import text_table
     from ..genome import Genome
@@ -200,9 +194,8 @@ def _gia(args: argparse.Namespace) -> int:
     if args.background:
         common.require_file(args.background, "background BED file")
         windows = read_windows(args.background, Genome(args.fasta), length, what="background BED")
-        if args.random and len(windows) > args.random:
-            windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.random,
-                                                                                     replace=False)))
+        if args.random:
+            windows = common.random_subset(windows, args.random, args.seed)
         background = windows.one_hot()
         if args.shuffle:
             background = dinucleotide_shuffle(background, seed=args.seed)
@@ -249,8 +242,6 @@ def _gia(args: argparse.Namespace) -> int:
 def _discover(args: argparse.Namespace) -> int:
     import sys
 
-    import numpy as np
-
     from ..errors import MFDError
     from ..evaluate.report import text_table
     from ..genome import Genome
@@ -296,9 +287,7 @@ def _discover(args: argparse.Namespace) -> int:
     model = common.load(args.model)
     target = output_target(model, args.output) if args.output is not None else unit_target(model, args.unit, args.group)
     windows = read_windows(args.bed, Genome(args.fasta), model.config.seq_len, allow_padding=True)
-    if len(windows) > args.max_regions:
-        windows = windows.subset(np.sort(np.random.default_rng(args.seed).choice(len(windows), args.max_regions,
-                                                                                 replace=False)))
+    windows = common.random_subset(windows, args.max_regions, args.seed)
     print(f"mfd motifs discover: {target.label}; {windows.skip_summary()}; "
           f"{len(database)} database motifs", file=sys.stderr)
     params = ModiscoParams(max_seqlets=args.max_seqlets, window=args.window, flank=args.flank,
