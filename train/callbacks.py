@@ -216,7 +216,7 @@ class TrainingPlots(pl.Callback):
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if ax.lines:
+            if any(not line.get_label().startswith("_") for line in ax.lines):  # a panel may hold only markers
                 ax.legend(fontsize=7)
         if stopped is not None:
             fig.suptitle(f"stopped after epoch {stopped}: {summary.get('stop_reason')}"

@@ -13,6 +13,8 @@ Every step is the ``mfd`` command a user would type (run in this process), with 
     6. mfd predict                OUT/predictions.tsv     K562 enhancers + backgrounds
     7. mfd score-variants         OUT/variants.tsv/.vcf.gz the simulated variants
     8. mfd evaluate               OUT/evaluation          Table 1 / Table 2 style tables, diagnostics, plots
+    9. mfd importance             OUT/importance          accuracy lost when a unit / group / subspace is off
+   10. mfd motifs discover        OUT/motifs/<unit>       de novo motifs of the CTCF and DNase-seq units
 
 Steps whose outputs exist are skipped (delete OUT to start over); an interrupted training run is
 resumed. ``--robustness`` then repeats the verdicts on a second simulation (another genome seed and
@@ -140,6 +142,34 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
         evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(out / "variants_baseline.tsv"),
                      "--baseline-score", "diff"]
     _step("8. evaluate: performance, enhancer classification, variant enrichment, diagnostics", evaluate)
+    if comparisons:
+        interpret(out, sim, store, model)
+
+
+# `mfd motifs discover` on the peaks of one experiment per unit: a biological unit and the technical
+# unit of the assay with the strongest planted k-mer; DeepSHAP with 5 references over 300 peaks
+DISCOVER_UNITS = (("CTCF", "bio", "target"), ("DNase-seq", "tech", "assay"))
+
+
+def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
+    """Steps 9-10: what each unit is worth (ablation) and which motifs it reads (discovery), the
+    planted motifs (``truth/motifs.meme``) and assay k-mers as the databases to match."""
+    import json
+
+    from ..tables import read_tsv
+    _step("9. importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is switched off",
+          ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", "assay,target,lab",
+           "--no-progress"], done=(out / "importance" / "summary.json").exists())
+    truth = sim / "truth"
+    kmers = [kmer for _, kmer, _ in json.loads((truth / "params.json").read_text())["assay_kmers"]]
+    metadata = read_tsv(sim / "metadata.tsv", what="metadata table", fix="re-run mfd simulate", dtype=str)
+    for unit, group, column in DISCOVER_UNITS:
+        peaks = sim / metadata.loc[metadata[column] == unit, "peak_file"].iloc[0]
+        folder = out / "motifs" / unit
+        _step(f"10. de novo motifs of the {group} unit {unit} on {peaks.name}: DeepSHAP -> TF-MoDISco -> TomTom", [
+            "motifs", "discover", str(peaks), str(sim / "genome.fa"), str(folder), "-m", str(model), "--unit", unit,
+            "--group", group, "--meme", str(truth / "motifs.meme"), *[a for k in kmers for a in ("--kmer", k)],
+            "--max-regions", "300", "--references", "5", "--no-progress"], done=(folder / "report.md").exists())
 
 
 def run(args: argparse.Namespace) -> int:
