@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mfd_model.errors import MFDError
-from mfd_model.evaluate.robustness import effect_agreement, spearman, spread
+from mfd_model.evaluate.robustness import effect_agreement, importance_agreement, spearman, spread
 from mfd_model.evaluate.variant_io import VariantScores
 
 
@@ -42,6 +42,32 @@ def test_effect_agreement_between_seeds():
     assert table.loc[("seed0", "seed1"), "spearman_all"] == pytest.approx(1.0)
     assert table.loc[("seed0", "seed2"), "spearman_mean_effect"] == pytest.approx(-1.0)
     assert len(table) == 3 and (table["variants"] == 40).all()
+
+
+def _importance(drops: dict[tuple[str, str, str], float]):
+    import pandas as pd
+    return pd.DataFrame([{"ablation": a, "column": c, "value": v, "drop_auroc": d} for (a, c, v), d in drops.items()])
+
+
+def test_importance_agreement_by_hand():
+    # four shared (ablation, group) rows; seed 1 swaps the two smallest losses, seed 2 has an extra row
+    seed0 = _importance({("bio", "all", "all"): 0.10, ("tech", "all", "all"): 0.20,
+                         ("bio", "assay", "DNase-seq"): 0.05, ("tech", "assay", "DNase-seq"): 0.30})
+    seed1 = _importance({("bio", "all", "all"): 0.04, ("tech", "all", "all"): 0.20,
+                         ("bio", "assay", "DNase-seq"): 0.06, ("tech", "assay", "DNase-seq"): 0.30})
+    seed2 = _importance({("bio", "all", "all"): 0.30, ("tech", "all", "all"): 0.01,
+                         ("bio", "assay", "DNase-seq"): 0.20, ("tech", "assay", "DNase-seq"): 0.02,
+                         ("bio", "target", "CTCF"): 0.5})
+    table = importance_agreement({"seed 0": seed0, "seed 1": seed1, "seed 2": seed2}).set_index(["run_a", "run_b"])
+    # ranks (1 = smallest) of seed 0: 2, 3, 1, 4; seed 1: 1, 3, 2, 4 -> d^2 = 1 + 0 + 1 + 0 = 2
+    assert table.loc[("seed 0", "seed 1"), "spearman"] == pytest.approx(1 - 6 * 2 / (4 * (16 - 1)))
+    # seed 2's ranks 4, 1, 3, 2 against seed 0's 2, 3, 1, 4 -> d^2 = 4 + 4 + 4 + 4 = 16 -> rho = -0.6
+    assert table.loc[("seed 0", "seed 2"), "spearman"] == pytest.approx(1 - 6 * 16 / 60)
+    assert table.loc[("seed 0", "seed 2"), "rows"] == 4                  # the extra CTCF row is not shared
+    assert tuple(table.loc[("seed 0", "seed 1"), ["top_a", "top_b"]]) == ("tech", "tech")
+    assert tuple(table.loc[("seed 0", "seed 2"), ["top_a", "top_b"]]) == ("tech", "bio")
+    with pytest.raises(MFDError, match="share no"):
+        importance_agreement({"a": seed0, "b": _importance({("x", "all", "all"): 0.1})})
 
 
 def test_effect_agreement_refuses_different_variants():

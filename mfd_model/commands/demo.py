@@ -149,6 +149,7 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
 # `mfd motifs discover` on the peaks of one experiment per unit: a biological unit and the technical
 # unit of the assay with the strongest planted k-mer; DeepSHAP with 5 references over 300 peaks
 DISCOVER_UNITS = (("CTCF", "bio", "target"), ("DNase-seq", "tech", "assay"))
+IMPORTANCE_GROUPS = "assay,target,lab"  # experiment groups of mfd importance
 
 
 def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
@@ -158,7 +159,7 @@ def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
 
     from ..tables import read_tsv
     _step("9. importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is switched off",
-          ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", "assay,target,lab",
+          ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
            "--no-progress"], done=(out / "importance" / "summary.json").exists())
     truth = sim / "truth"
     kmers = [kmer for _, kmer, _ in json.loads((truth / "params.json").read_text())["assay_kmers"]]
@@ -202,6 +203,9 @@ def train_seeds(out: Path, config: Path) -> dict[int, Path]:
         _step(f"R3. its test-bin performance (seed {seed})", [
             "evaluate", str(folder / "evaluation"), "-m", str(model), "--store", str(store), "--parts", "performance",
             "--no-progress"], done=(folder / "evaluation" / "summary.json").exists())
+        _step(f"R4. its importance by ablation (seed {seed})", [
+            "importance", str(store), str(folder / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
+            "--no-progress"], done=(folder / "importance" / "summary.json").exists())
         seeds[seed] = folder
     return seeds
 
@@ -211,7 +215,7 @@ def robustness(out: Path, config: Path) -> Path:
     ``OUT/robustness/report.md`` and ``summary.json``."""
     seeds = train_seeds(out, config)
     second = out / "second_simulation"
-    print(f"\n=== R4. the whole demo on a second simulation: mfd simulate {' '.join(SECOND_SIMULATION)}")
+    print(f"\n=== R5. the whole demo on a second simulation: mfd simulate {' '.join(SECOND_SIMULATION)}")
     run_flow(second, config, simulate_args=SECOND_SIMULATION)
 
     from ..evaluate.robustness import robustness_report

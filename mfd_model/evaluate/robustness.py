@@ -7,7 +7,9 @@ other commands write:
 * the spread of a scalar (test mean AUROC) over seeds: mean, standard deviation, min, max;
 * the rank agreement of variant effects between each pair of seeds: Spearman correlation of the
   effect of every (variant, experiment) pair, and of each variant's effect averaged over the
-  experiments (what a user ranking variants would look at).
+  experiments (what a user ranking variants would look at);
+* the rank agreement of ``mfd importance`` between each pair of seeds: Spearman correlation of the
+  AUROC lost per (ablation, experiment group), and whether the most important ablation is the same.
 """
 from __future__ import annotations
 
@@ -74,6 +76,32 @@ def effect_agreement(runs: Mapping[str, VariantScores], score: str) -> pd.DataFr
 
 
 # ============================================================================ the demo's robustness report
+def importance_agreement(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rank agreement of ``mfd importance`` between every pair of runs.
+
+    Args:
+        runs: run name -> its ``importance.tsv`` (columns ``ablation``, ``column``, ``value``,
+            ``drop_auroc``; one row per ablation and experiment group).
+    Returns:
+        one row per pair: ``run_a``, ``run_b``, ``rows`` (the (ablation, group) rows both have),
+        ``spearman`` of ``drop_auroc`` over those rows, ``top_a`` / ``top_b`` (each run's ablation
+        with the largest loss over all experiments, ``column == "all"``).
+    """
+    key = ["ablation", "column", "value"]
+    rows = []
+    for (a, ta), (b, tb) in combinations(runs.items(), 2):
+        both = ta[key + ["drop_auroc"]].merge(tb[key + ["drop_auroc"]], on=key, suffixes=("_a", "_b"))
+        if both.empty:
+            raise MFDError(f"the importance tables of {a} and {b} share no (ablation, group) row",
+                           fix="run mfd importance with the same --group-by on both models")
+        top = [t.loc[t["column"] == "all"].sort_values("drop_auroc", ascending=False)["ablation"].iloc[0]
+               if (t["column"] == "all").any() else None for t in (ta, tb)]
+        rows.append({"run_a": a, "run_b": b, "rows": len(both),
+                     "spearman": spearman(both["drop_auroc_a"].to_numpy(), both["drop_auroc_b"].to_numpy()),
+                     "top_a": top[0], "top_b": top[1]})
+    return pd.DataFrame(rows)
+
+
 def _claims_of(flow: Path) -> list[dict]:
     summary = flow / "evaluation" / "summary.json"
     if not summary.exists():
@@ -136,6 +164,17 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
     summary = {"claims": claims, "criteria": {n: c.to_dict(orient="records") for n, c in criteria.items()},
                "test_auroc_by_seed": aurocs, "test_auroc_spread": seed_spread,
                "biological_effect_agreement": agreement.to_dict(orient="records")}
+    tables = {f"seed {s}": f / "importance" / "importance.tsv" for s, f in seeds.items()}
+    if all(t.exists() for t in tables.values()):
+        from ..tables import read_tsv
+        ranking = importance_agreement({name: read_tsv(t, what="importance table", fix="re-run mfd importance")
+                                        for name, t in tables.items()})
+        lines += ["", "Rank agreement (Spearman) of `mfd importance` between seeds: the test AUROC lost per "
+                  "(ablation, experiment group), and each seed's most important ablation:", "",
+                  "| seeds | rows | Spearman | most important |", "|---|---|---|---|"]
+        lines += [f"| {r.run_a} vs {r.run_b} | {r.rows} | {r.spearman:.3f} | {r.top_a} / {r.top_b} |"
+                  for r in ranking.itertuples()]
+        summary["importance_agreement"] = ranking.to_dict(orient="records")
     with StagedDir(outdir) as out:
         (out / "report.md").write_text("\n".join(lines) + "\n")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
