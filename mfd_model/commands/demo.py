@@ -157,13 +157,13 @@ def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
     planted motifs (``truth/motifs.meme``) and assay k-mers as the databases to match."""
     import json
 
-    from ..tables import read_tsv
+    from ..metadata import MetadataTable
     _step("9. importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is switched off",
           ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
            "--no-progress"], done=(out / "importance" / "summary.json").exists())
     truth = sim / "truth"
     kmers = [kmer for _, kmer, _ in json.loads((truth / "params.json").read_text())["assay_kmers"]]
-    metadata = read_tsv(sim / "metadata.tsv", what="metadata table", fix="re-run mfd simulate", dtype=str)
+    metadata = MetadataTable.read(sim / "metadata.tsv").frame
     for unit, group, column in DISCOVER_UNITS:
         peaks = sim / metadata.loc[metadata[column] == unit, "peak_file"].iloc[0]
         folder = out / "motifs" / unit

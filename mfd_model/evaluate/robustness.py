@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MFDError
+from ..tables import read_tsv
 from .variant_io import VariantScores
 
 
@@ -113,7 +114,7 @@ def _criteria_of(flow: Path) -> pd.DataFrame:
     path = flow / "disentanglement" / "criteria.tsv"
     if not path.exists():
         raise MFDError("disentanglement criteria not found", path=path, fix="run mfd check-disentanglement with --out")
-    return pd.read_csv(path, sep="\t")
+    return read_tsv(path, what="disentanglement criteria", fix="re-run mfd check-disentanglement with --out")
 
 
 def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outdir: Path) -> Path:
@@ -125,7 +126,8 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
         flows: simulation name -> the folder of one whole demo flow (``evaluation/summary.json``,
             ``disentanglement/criteria.tsv``).
         seeds: training seed -> folder with ``evaluation/summary.json`` (performance part) and
-            ``variants.tsv`` (with the ``biological`` score).
+            ``variants.tsv`` (with the ``biological`` score); when every seed's folder also has
+            ``importance/importance.tsv`` (``mfd importance``), the report adds its agreement.
     """
     from .variant_io import read_variant_scores
     from ..outputs import StagedDir
@@ -166,7 +168,6 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
                "biological_effect_agreement": agreement.to_dict(orient="records")}
     tables = {f"seed {s}": f / "importance" / "importance.tsv" for s, f in seeds.items()}
     if all(t.exists() for t in tables.values()):
-        from ..tables import read_tsv
         ranking = importance_agreement({name: read_tsv(t, what="importance table", fix="re-run mfd importance")
                                         for name, t in tables.items()})
         lines += ["", "Rank agreement (Spearman) of `mfd importance` between seeds: the test AUROC lost per "
