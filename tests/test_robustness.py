@@ -115,8 +115,49 @@ def test_robustness_report_from_the_demo_files(tmp_path):
     assert "| test-bin mean AUROC within 0.01 | PASS (+0.0040) | FAIL (+0.0300) |" in text
     assert "| Table 2 bias variants | not checked | not checked |" in text
     assert "- FAIL kmer_X" in text and "sd 0.0200" in text
+    assert "## The paper's claims over training seeds" in text and "| not checked | 0 of 0 |" in text
     summary = json.loads((tmp_path / "robustness" / "summary.json").read_text())
     assert summary["test_auroc_spread"]["mean"] == pytest.approx(0.82)
     pairs = {(r["run_a"], r["run_b"]): r for r in summary["biological_effect_agreement"]}
     assert pairs[("seed 0", "seed 1")]["spearman_all"] == pytest.approx(1.0)
     assert pairs[("seed 0", "seed 2")]["spearman_mean_effect"] == pytest.approx(-1.0)
+
+
+def _seed_summary(mfd: float, base: float, bias: tuple[float, float], enhancers: dict | None = None) -> dict:
+    """An ``mfd evaluate`` summary with the numbers the claims read (bias: technical, biological odds ratio)."""
+    rows = [{"true_class": "bias", "cutoff": 0.9, "feature_set": name, "odds_ratio": value}
+            for name, value in zip(("technical", "biological"), bias)]
+    summary = {"performance": {"mean_auroc": mfd, "baseline_mean_auroc": base}, "variant_enrichment": rows}
+    if enhancers is not None:
+        summary["enhancers"] = {"mean_auroc": enhancers}
+    return summary
+
+
+def test_claims_over_seeds_by_hand():
+    from mfd_model.evaluate.robustness import claims_over_seeds
+    summaries = {"seed 0": _seed_summary(0.885, 0.89, (5.0, 2.0), {"baseline": 0.9, "full": 0.89, "bio": 0.8, "tech": 0.7}),
+                 "seed 1": _seed_summary(0.85, 0.89, (1.0, 4.0), {"baseline": 0.9, "full": 0.85, "bio": 0.7, "tech": 0.8}),
+                 "seed 2": _seed_summary(0.90, 0.89, (3.0, 2.0))}
+    rows = {r["claim"].split(":")[0]: r for r in claims_over_seeds(summaries)}
+    accuracy = rows["test-bin mean AUROC, MFD within 0.01 of the baseline"]
+    # gaps 0.005 (PASS), 0.04 (FAIL), -0.01 (PASS); mean 0.035 / 3 > 0.01 -> FAIL
+    assert [accuracy["passed"][s] for s in summaries] == [True, False, True]
+    assert accuracy["mean"] == pytest.approx(0.035 / 3) and accuracy["mean_passed"] is False
+    assert (accuracy["n_passed"], accuracy["n_checked"]) == (2, 3)
+    table1 = rows["Table 1 mean AUROC, MFD combined features within 0.02 of the baseline"]
+    # seed 2 has no enhancer table: averaged over seeds 0 and 1, gaps 0.01 and 0.05 -> mean 0.03 FAIL
+    assert table1["passed"]["seed 2"] is None and table1["n_checked"] == 2
+    assert table1["mean"] == pytest.approx(0.03) and table1["mean_passed"] is False
+    bias = rows["Table 2 odds ratio at the 0.9 quantile, bias variants"]
+    # technical - biological: +3, -3, +1 -> 2 of 3; means 3.0 and 8 / 3 -> +1/3 PASS
+    assert [bias["values"][s] for s in summaries] == pytest.approx([3.0, -3.0, 1.0])
+    assert bias["mean"] == pytest.approx(1 / 3) and bias["mean_passed"] is True and bias["n_passed"] == 2
+    assert rows["Table 2 odds ratio at the 0.9 quantile, motif variants"]["n_checked"] == 0
+
+
+def test_average_summaries_keeps_an_infinite_odds_ratio():
+    from mfd_model.evaluate.claims import average_summaries
+    mean = average_summaries([_seed_summary(0.8, 0.8, (float("inf"), 2.0)), _seed_summary(0.9, 0.9, (3.0, 4.0))])
+    odds = {r["feature_set"]: r["odds_ratio"] for r in mean["variant_enrichment"]}
+    assert odds == {"technical": float("inf"), "biological": 3.0}
+    assert mean["performance"]["mean_auroc"] == pytest.approx(0.85) and mean["n_runs"] == 2

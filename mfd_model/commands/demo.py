@@ -18,10 +18,11 @@ Every step is the ``mfd`` command a user would type (run in this process), with 
 
 Steps whose outputs exist are skipped (delete OUT to start over); an interrupted training run is
 resumed. ``--robustness`` then repeats the verdicts on a second simulation (another genome seed and
-other bias strengths; ``OUT/second_simulation``) and trains the demo MFD with two more seeds
-(``OUT/seed1``, ``OUT/seed2``): ``OUT/robustness/report.md`` gives each simulation's claims and
-disentanglement criteria, the spread of test AUROC over seeds and the rank agreement of the
-biological variant effects between seeds. At the end the default model's weights are compared with
+other bias strengths; ``OUT/second_simulation``) and trains the demo MFD
+and its baseline with two more seeds (``OUT/seed1``, ``OUT/seed2``): ``OUT/robustness/report.md``
+gives each simulation's claims and disentanglement criteria, the claims per training seed and on
+the seed mean, the spread of test AUROC over seeds and the rank agreement of the biological
+variant effects and of the importance between seeds. At the end the default model's weights are compared with
 the packaged default model (``mfd_model/default_model``), which this very command reproduces bit
 for bit from the seed.
 """
@@ -127,23 +128,40 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
     _step("6. predict the K562 enhancers and backgrounds", [
         "predict", str(sim / "truth" / "enhancers_K562.bed"), str(sim / "genome.fa"), str(out / "predictions.tsv"),
         "-m", str(out / "kipoi" / "MFD" / "pytorch"), "--rc", "--no-progress"])
-    _step("7. score the simulated variants (kipoi-veff scores + biological / technical effects)", [
-        "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(out / "variants.tsv"),
-        "-m", str(model), "--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv"),
-        "-q"])
-    evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
-                "--variant-scores", str(out / "variants.tsv"),
-                "--score-map", "combined=diff,biological=biological,technical=technical"]
-    if comparisons:
-        baseline = out / "run_baseline" / "model.pt"
-        _step("7b. score them with the baseline model (Table 2's baseline row)", [
-            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"),
-            str(out / "variants_baseline.tsv"), "-m", str(baseline), "-s", "diff", "-q"])
-        evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(out / "variants_baseline.tsv"),
-                     "--baseline-score", "diff"]
-    _step("8. evaluate: performance, enhancer classification, variant enrichment, diagnostics", evaluate)
+    score_and_evaluate(("7.", "7b.", "8."), out, sim, store, model,
+                       out / "run_baseline" / "model.pt" if comparisons else None, vcf_out=True)
     if comparisons:
         interpret(out, sim, store, model)
+
+
+def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store: Path, model: Path,
+                       baseline: Path | None, *, vcf_out: bool = False, skip_done: bool = False) -> None:
+    """Steps 7-8 (titled ``steps``): score the simulated variants with ``model`` (biological and
+    technical effects) and with ``baseline`` (Table 2's baseline row), then ``mfd evaluate`` into
+    ``out/evaluation`` (the claims need ``baseline``). ``skip_done``: skip what a finished run left."""
+    variants, variants_baseline, summary = out / "variants.tsv", out / "variants_baseline.tsv", out / "evaluation" / "summary.json"
+    extra = ["--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")] if vcf_out else []
+    _step(f"{steps[0]} score the simulated variants (kipoi-veff scores + biological / technical effects)", [
+        "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(variants), "-m", str(model),
+        *extra, "-q"], done=skip_done and _header_has(variants, "/technical"))
+    evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
+                "--variant-scores", str(variants), "--score-map", "combined=diff,biological=biological,technical=technical"]
+    if baseline is not None:
+        _step(f"{steps[1]} score them with the baseline model (Table 2's baseline row)", [
+            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(variants_baseline),
+            "-m", str(baseline), "-s", "diff", "-q"], done=skip_done and variants_baseline.exists())
+        evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(variants_baseline),
+                     "--baseline-score", "diff"]
+    _step(f"{steps[2]} evaluate: performance, enhancer classification, variant enrichment, diagnostics", evaluate,
+          done=skip_done and summary.exists() and '"enhancers"' in summary.read_text())
+
+
+def _header_has(path: Path, text: str) -> bool:
+    """Does the first line of ``path`` (a variant score table) contain ``text``? False if absent."""
+    if not path.exists():
+        return False
+    with open(path) as handle:
+        return text in handle.readline()
 
 
 # `mfd motifs discover` on the peaks of one experiment per unit: a biological unit and the technical
@@ -188,8 +206,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def train_seeds(out: Path, config: Path) -> dict[int, Path]:
-    """The demo's MFD with training seeds ``EXTRA_SEEDS`` on the demo data (``OUT/seed<k>``): each with
-    its biological variant effects and its test-bin performance. Returns seed -> folder (0: ``out``)."""
+    """The demo's MFD and baseline with training seeds ``EXTRA_SEEDS`` on the demo data (``OUT/seed<k>``),
+    each evaluated as the demo's own pair (steps 7-8: the claims per seed) and MFD's importance by ablation.
+    Returns seed -> folder (0: ``out``)."""
     sim, store = out / "sim", out / "labels"
     data = _data_overrides(sim, store)
     seeds = {0: out}
@@ -197,12 +216,10 @@ def train_seeds(out: Path, config: Path) -> dict[int, Path]:
         folder = out / f"seed{seed}"
         model = _train(f"R1. train the demo MFD with training seed {seed}", config, data, folder / "run",
                        ["--set", f"training.seed={seed}"])
-        _step(f"R2. its biological variant effects (seed {seed})", [
-            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(folder / "variants.tsv"),
-            "-m", str(model), "-s", "biological", "-q"], done=(folder / "variants.tsv").exists())
-        _step(f"R3. its test-bin performance (seed {seed})", [
-            "evaluate", str(folder / "evaluation"), "-m", str(model), "--store", str(store), "--parts", "performance",
-            "--no-progress"], done=(folder / "evaluation" / "summary.json").exists())
+        baseline = _train(f"R1. train the baseline with training seed {seed}", config, data, folder / "run_baseline",
+                          ["--set", f"training.seed={seed}", "--set", "model.head=baseline"])
+        score_and_evaluate((f"R2. (seed {seed})", f"R2b. (seed {seed})", f"R3. (seed {seed})"), folder, sim, store,
+                           model, baseline, skip_done=True)
         _step(f"R4. its importance by ablation (seed {seed})", [
             "importance", str(store), str(folder / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
             "--no-progress"], done=(folder / "importance" / "summary.json").exists())

@@ -24,7 +24,7 @@ comparisons of numbers ``mfd evaluate`` puts in its summary:
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 PERFORMANCE_MARGIN = 0.01
 ENHANCER_MARGIN = 0.02
@@ -106,6 +106,39 @@ def check_claims(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         value = high - low if not (math.isinf(high) and math.isinf(low)) else None
         claims.append(_claim(claim, value, 0.0, high > low, f"{names[better]} {high:.3g}, {names[worse]} {low:.3g}"))
     return claims
+
+
+def average_summaries(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The mean over runs (e.g. training seeds) of every number :func:`check_claims` reads.
+
+    ``check_claims(average_summaries(runs))`` judges the claims on the seed mean, which one seed's
+    noise cannot flip. A number absent from some runs is averaged over the runs that have it; an
+    odds ratio that is infinite in any run stays infinite.
+
+    Args:
+        summaries: ``mfd evaluate`` summaries of the same data set, one per run.
+    Returns:
+        a summary with ``performance`` (``mean_auroc``, ``baseline_mean_auroc``), ``enhancers``
+        (``mean_auroc`` per feature set) and ``variant_enrichment`` (one row per true class,
+        cutoff and feature set, ``odds_ratio`` averaged), plus ``n_runs``.
+    """
+    def mean(values: list[float | None]) -> float | None:
+        present = [v for v in values if v is not None]
+        return sum(present) / len(present) if present else None
+
+    performance = {key: mean([_number((s.get("performance") or {}).get(key)) for s in summaries])
+                   for key in ("mean_auroc", "baseline_mean_auroc")}
+    names = sorted({n for s in summaries for n in ((s.get("enhancers") or {}).get("mean_auroc") or {})})
+    table1 = {n: mean([_number(((s.get("enhancers") or {}).get("mean_auroc") or {}).get(n)) for s in summaries])
+              for n in names}
+    odds: dict[tuple[Any, Any, Any], list[float | None]] = {}
+    for s in summaries:
+        for row in s.get("variant_enrichment") or []:
+            key = (row.get("true_class"), _number(row.get("cutoff")), row.get("feature_set"))
+            odds.setdefault(key, []).append(_number(row.get("odds_ratio")))
+    rows = [{"true_class": c, "cutoff": q, "feature_set": f, "odds_ratio": mean(v)} for (c, q, f), v in odds.items()]
+    return {"n_runs": len(summaries), "performance": performance, "enhancers": {"mean_auroc": table1},
+            "variant_enrichment": rows}
 
 
 def claim_lines(claims: list[Mapping[str, Any]]) -> list[str]:

@@ -4,6 +4,8 @@ The review among the project's references asks how stable a model's attributions
 effects are when only the random seed of training changes. Two measures, both from files the
 other commands write:
 
+* the paper's claims per training seed and on the seed mean (``claims.average_summaries``): one
+  seed's verdict can flip with the seed, the mean's is what the data say;
 * the spread of a scalar (test mean AUROC) over seeds: mean, standard deviation, min, max;
 * the rank agreement of variant effects between each pair of seeds: Spearman correlation of the
   effect of every (variant, experiment) pair, and of each variant's effect averaged over the
@@ -103,6 +105,30 @@ def importance_agreement(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def claims_over_seeds(summaries: Mapping[str, Mapping]) -> list[dict]:
+    """Each claim of :func:`~.claims.check_claims` per run and on the mean over runs.
+
+    Args:
+        summaries: run name (e.g. ``seed 0``) -> its ``mfd evaluate`` summary.
+    Returns:
+        one dict per claim: ``claim``, ``bound``, ``values`` / ``passed`` (run name -> value /
+        verdict), ``mean`` / ``mean_passed`` (the claim judged on the averaged numbers) and
+        ``n_passed`` of ``n_checked`` runs.
+    """
+    from .claims import average_summaries, check_claims
+    per_run = {name: check_claims(summary) for name, summary in summaries.items()}
+    on_mean = check_claims(average_summaries(list(summaries.values())))
+    rows = []
+    for k, mean_claim in enumerate(on_mean):
+        verdicts = {name: claims[k]["passed"] for name, claims in per_run.items()}
+        rows.append({"claim": mean_claim["claim"], "bound": mean_claim["bound"],
+                     "values": {name: claims[k]["value"] for name, claims in per_run.items()},
+                     "passed": verdicts, "mean": mean_claim["value"], "mean_passed": mean_claim["passed"],
+                     "n_passed": sum(v is True for v in verdicts.values()),
+                     "n_checked": sum(v is not None for v in verdicts.values())})
+    return rows
+
+
 def _claims_of(flow: Path) -> list[dict]:
     summary = flow / "evaluation" / "summary.json"
     if not summary.exists():
@@ -125,7 +151,8 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
     Args:
         flows: simulation name -> the folder of one whole demo flow (``evaluation/summary.json``,
             ``disentanglement/criteria.tsv``).
-        seeds: training seed -> folder with ``evaluation/summary.json`` (performance part) and
+        seeds: training seed -> folder with ``evaluation/summary.json`` (its claims need the
+            performance, enhancers and variant parts with a baseline of the same seed) and
             ``variants.tsv`` (with the ``biological`` score); when every seed's folder also has
             ``importance/importance.tsv`` (``mfd importance``), the report adds its agreement.
     """
@@ -150,8 +177,20 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
     for name in names:
         lines += [f"{name}:", ""] + [f"- {r.result} {r.criterion}" for r in criteria[name].itertuples()] + [""]
 
-    aurocs = {f"seed {s}": json.loads((f / "evaluation" / "summary.json").read_text())["performance"]["mean_auroc"]
-              for s, f in seeds.items()}
+    seed_summaries = {f"seed {s}": json.loads((f / "evaluation" / "summary.json").read_text()) for s, f in seeds.items()}
+    over_seeds = claims_over_seeds(seed_summaries)
+    lines += ["## The paper's claims over training seeds (demo data)", "",
+              "Each seed's MFD against its own baseline (same seed), and the claim judged on the numbers "
+              "averaged over the seeds (one seed's verdict can flip with the seed; docs/convergence.md).", "",
+              "| claim | " + " | ".join(seed_summaries) + " | on the mean | seeds passing |",
+              "|---|" + "---|" * (len(seed_summaries) + 2)]
+    for row in over_seeds:
+        cells = [marks[row["passed"][n]] + ("" if row["values"][n] is None else f" ({row['values'][n]:+.4f})")
+                 for n in seed_summaries]
+        mean = marks[row["mean_passed"]] + ("" if row["mean"] is None else f" ({row['mean']:+.4f})")
+        lines.append(f"| {row['claim']} | " + " | ".join(cells) + f" | {mean} | {row['n_passed']} of {row['n_checked']} |")
+    lines.append("")
+    aurocs = {name: summary["performance"]["mean_auroc"] for name, summary in seed_summaries.items()}
     seed_spread = spread(aurocs)
     agreement = effect_agreement({f"seed {s}": read_variant_scores(f / "variants.tsv") for s, f in seeds.items()},
                                  "biological")
@@ -163,7 +202,7 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
               "| seeds | variants | all pairs | mean effect |", "|---|---|---|---|"]
     lines += [f"| {r.run_a} vs {r.run_b} | {r.variants} | {r.spearman_all:.3f} | {r.spearman_mean_effect:.3f} |"
               for r in agreement.itertuples()]
-    summary = {"claims": claims, "criteria": {n: c.to_dict(orient="records") for n, c in criteria.items()},
+    summary = {"claims": claims, "claims_over_seeds": over_seeds, "criteria": {n: c.to_dict(orient="records") for n, c in criteria.items()},
                "test_auroc_by_seed": aurocs, "test_auroc_spread": seed_spread,
                "biological_effect_agreement": agreement.to_dict(orient="records")}
     tables = {f"seed {s}": f / "importance" / "importance.tsv" for s, f in seeds.items()}
