@@ -420,7 +420,7 @@ def test_failure_leaves_nothing_and_outdir_is_protected(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim, "write_vcf", broken)
+    monkeypatch.setattr("mfd_model.train.simulate.dataset.write_vcf", broken)   # the writer simulate() calls
     with pytest.raises(RuntimeError):
         simulate(tmp_path / "out", small)
     assert list(tmp_path.iterdir()) == []
