@@ -41,6 +41,7 @@ from mfd_model.genome_codes import GenomeCodes
 from mfd_model.metadata import MetadataEncoder
 from mfd_model.model_io import save_model
 from mfd_model.processes import worker_init_fn
+from mfd_model.simulation_layout import SimulationLayout
 
 from .callbacks import (AtomicCheckpointIO, BestCheckpoint, ConvergenceStopping, LastCheckpoint, TrainingPlots,
                         convergence_summary, write_summary)
@@ -110,11 +111,11 @@ def _initial_biases(store: LabelStore) -> torch.Tensor:
 
 
 def _trained_on(store: LabelStore) -> str:
-    """Honest provenance: simulated (``mfd simulate`` leaves ``truth/params.json`` beside its
-    metadata table) or real data, with what it was."""
+    """Honest provenance: simulated (``mfd simulate`` leaves its parameters, ``truth/params.json``, beside
+    its metadata table: :class:`~mfd_model.simulation_layout.SimulationLayout`) or real data, with what it was."""
     import json
     size = f"{store.n_experiments} experiments, {store.n_bins} bins of {store.bin_size} bp"
-    params_file = Path(str(store.params.get("metadata", ""))).parent / "truth" / "params.json"
+    params_file = SimulationLayout(Path(str(store.params.get("metadata", ""))).parent).params_json
     if params_file.exists():
         p = json.loads(params_file.read_text())
         return (f"simulated data from 'mfd simulate' (seed {p.get('seed')}, {p.get('genome_size'):,} bp genome in "

@@ -53,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from ..genome import Genome
     from ..model_io import load_model
     from ..outputs import StagedDir
+    from ..simulation_layout import SimulationLayout
     from ..train.labels import LabelStore
 
     roles = {"biological": args.biological_columns, "technical": args.technical_columns}
-    truth = read_truth_bins(args.truth_bins or Path(args.simulation) / "truth" / "bins.tsv.gz", **roles)
+    truth = read_truth_bins(args.truth_bins or SimulationLayout(args.simulation).truth_bins, **roles)
     store = LabelStore.open(args.store)
     bins = held_out_bins(store, args.split, args.max_bins, args.seed)
     models = {"model": load_model(args.model)}

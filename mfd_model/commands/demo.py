@@ -87,8 +87,10 @@ def _step(title: str, argv: list[str], done: bool = False) -> None:
 
 def _data_overrides(sim: Path, store: Path) -> list[str]:
     """``--set`` options that point the demo config at one simulated data set and its label store."""
-    return ["--set", f"data.fasta={sim / 'genome.fa'}", "--set", f"data.metadata={sim / 'metadata.tsv'}",
-            "--set", f"data.store={store}", "--set", f"schema={sim / 'schema.yaml'}"]
+    from ..simulation_layout import SimulationLayout
+    layout = SimulationLayout(sim)
+    return ["--set", f"data.fasta={layout.genome_fa}", "--set", f"data.metadata={layout.metadata_tsv}",
+            "--set", f"data.store={store}", "--set", f"schema={layout.schema_yaml}"]
 
 
 def _train(title: str, config: Path, data: list[str], folder: Path, extra: list[str]) -> Path:
@@ -101,12 +103,14 @@ def _train(title: str, config: Path, data: list[str], folder: Path, extra: list[
 
 def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), comparisons: bool = True) -> None:
     """Steps 1-8 of the module docstring on one simulated data set, everything under ``out``."""
+    from ..simulation_layout import SimulationLayout
     sim, store = out / "sim", out / "labels"
+    layout = SimulationLayout(sim)
     data = _data_overrides(sim, store)
 
     _step("1. simulate an ENCODE-like data set with known biology and technical biases",
-          ["simulate", str(sim), *simulate_args, "--quiet"], done=(sim / "truth" / "params.json").exists())
-    _step("2. prepare the label store", ["prepare", str(sim / "genome.fa"), str(sim / "metadata.tsv"), str(store),
+          ["simulate", str(sim), *simulate_args, "--quiet"], done=layout.params_json.exists())
+    _step("2. prepare the label store", ["prepare", str(layout.genome_fa), str(layout.metadata_tsv), str(store),
                                          "--config", str(config), "--quiet"], done=(store / "store.json").exists())
     runs = {"run": []}
     if comparisons:
@@ -125,10 +129,10 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
     _step("5. export the Kipoi model group (PyTorch and TensorFlow variants)",
           ["export", str(model), str(out / "kipoi"), *variants, "--check", "--force"])
     _step("6. predict the K562 enhancers and backgrounds", [
-        "predict", str(sim / "truth" / "enhancers_K562.bed"), str(sim / "genome.fa"), str(out / "predictions.tsv"),
+        "predict", str(layout.enhancers("K562")), str(layout.genome_fa), str(out / "predictions.tsv"),
         "-m", str(out / "kipoi" / "MFD" / "pytorch"), "--rc", "--no-progress"])
     _step("7. score the simulated variants (kipoi-veff scores + biological / technical effects)", [
-        "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(out / "variants.tsv"),
+        "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(out / "variants.tsv"),
         "-m", str(model), "--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv"),
         "-q"])
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
@@ -137,7 +141,7 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
     if comparisons:
         baseline = out / "run_baseline" / "model.pt"
         _step("7b. score them with the baseline model (Table 2's baseline row)", [
-            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"),
+            "score-variants", str(layout.variants_vcf), str(layout.genome_fa),
             str(out / "variants_baseline.tsv"), "-m", str(baseline), "-s", "diff", "-q"])
         evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(out / "variants_baseline.tsv"),
                      "--baseline-score", "diff"]
@@ -158,18 +162,19 @@ def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
     import json
 
     from ..metadata import MetadataTable
+    from ..simulation_layout import SimulationLayout
     _step("9. importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is switched off",
           ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
            "--no-progress"], done=(out / "importance" / "summary.json").exists())
-    truth = sim / "truth"
-    kmers = [kmer for _, kmer, _ in json.loads((truth / "params.json").read_text())["assay_kmers"]]
-    metadata = MetadataTable.read(sim / "metadata.tsv").frame
+    layout = SimulationLayout(sim)
+    kmers = [kmer for _, kmer, _ in json.loads(layout.params_json.read_text())["assay_kmers"]]
+    metadata = MetadataTable.read(layout.metadata_tsv).frame
     for unit, group, column in DISCOVER_UNITS:
         peaks = sim / metadata.loc[metadata[column] == unit, "peak_file"].iloc[0]
         folder = out / "motifs" / unit
         _step(f"10. de novo motifs of the {group} unit {unit} on {peaks.name}: DeepSHAP -> TF-MoDISco -> TomTom", [
-            "motifs", "discover", str(peaks), str(sim / "genome.fa"), str(folder), "-m", str(model), "--unit", unit,
-            "--group", group, "--meme", str(truth / "motifs.meme"), *[a for k in kmers for a in ("--kmer", k)],
+            "motifs", "discover", str(peaks), str(layout.genome_fa), str(folder), "-m", str(model), "--unit", unit,
+            "--group", group, "--meme", str(layout.motifs_meme), *[a for k in kmers for a in ("--kmer", k)],
             "--max-regions", "300", "--references", "5", "--no-progress"], done=(folder / "report.md").exists())
 
 
@@ -190,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
 def train_seeds(out: Path, config: Path) -> dict[int, Path]:
     """The demo's MFD with training seeds ``EXTRA_SEEDS`` on the demo data (``OUT/seed<k>``): each with
     its biological variant effects and its test-bin performance. Returns seed -> folder (0: ``out``)."""
+    from ..simulation_layout import SimulationLayout
     sim, store = out / "sim", out / "labels"
+    layout = SimulationLayout(sim)
     data = _data_overrides(sim, store)
     seeds = {0: out}
     for seed in EXTRA_SEEDS:
@@ -198,7 +205,7 @@ def train_seeds(out: Path, config: Path) -> dict[int, Path]:
         model = _train(f"R1. train the demo MFD with training seed {seed}", config, data, folder / "run",
                        ["--set", f"training.seed={seed}"])
         _step(f"R2. its biological variant effects (seed {seed})", [
-            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(folder / "variants.tsv"),
+            "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(folder / "variants.tsv"),
             "-m", str(model), "-s", "biological", "-q"], done=(folder / "variants.tsv").exists())
         _step(f"R3. its test-bin performance (seed {seed})", [
             "evaluate", str(folder / "evaluation"), "-m", str(model), "--store", str(store), "--parts", "performance",

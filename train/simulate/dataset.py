@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConfigError, MFDError
+from ...simulation_layout import SimulationLayout
 from .bins import tabulate_bins
 from .experiments import design_experiments
 from .genome import make_genome
@@ -22,9 +23,6 @@ from .peaks import write_peak_files
 from .variants import make_variants
 from .writing import (write_bins, write_enhancers, write_fasta, write_metadata, write_motifs, write_readme,
                       write_truth_tables, write_vcf)
-
-PARAMS_FILE = "truth/params.json"
-
 
 @dataclass(frozen=True)
 class SimulationSummary:
@@ -68,10 +66,9 @@ class SimulationSummary:
         ])
 
 
-
 def simulate(outdir: str | Path, params: SimulationParams | None = None, *, overwrite: bool = False,
              progress: bool = False, workers: int = 1) -> SimulationSummary:
-    """Write the simulated data set to ``outdir`` (layout: see README / module docstring).
+    """Write the simulated data set to ``outdir`` (layout: :class:`~mfd_model.simulation_layout.SimulationLayout`).
 
     Everything is written into a hidden temporary folder next to ``outdir`` and renamed into
     place at the end, so ``outdir`` is either complete or untouched.
@@ -104,23 +101,25 @@ def simulate(outdir: str | Path, params: SimulationParams | None = None, *, over
 
 
 def _write_dataset(out: Path, params: SimulationParams, progress: bool, workers: int) -> dict[str, Any]:
-    (out / "peaks").mkdir()
-    (out / "truth").mkdir()
+    """Every step and every file, written into ``out``; the numbers of :class:`SimulationSummary`."""
+    layout = SimulationLayout(out)
+    layout.peaks_dir.mkdir()
+    layout.truth_dir.mkdir()
     genome = make_genome(params, progress)
     sites = plant_motifs(genome, params)
-    write_fasta(out / "genome.fa", genome, params.line_width)
+    write_fasta(layout.genome_fa, genome, params.line_width)
     bins, kmer_hits = tabulate_bins(genome, sites, params)
     experiments = design_experiments(params)
-    peak_counts = write_peak_files(out, experiments, bins, genome, params, progress, workers)
-    write_metadata(out, experiments)
-    write_truth_tables(out / "truth", experiments, peak_counts, params)
-    write_bins(out / "truth" / "bins.tsv.gz", genome, bins, params)
-    write_motifs(out / "truth", genome, sites, params.catalogue.tfs)
-    write_enhancers(out / "truth", genome, bins, params)
+    peak_counts = write_peak_files(layout, experiments, bins, genome, params, progress, workers)
+    write_metadata(layout, experiments)
+    write_truth_tables(layout, experiments, peak_counts, params)
+    write_bins(layout.truth_bins, genome, bins, params)
+    write_motifs(layout, genome, sites, params.catalogue.tfs)
+    write_enhancers(layout, genome, bins, params)
     variants = make_variants(genome, sites, kmer_hits, params)
-    write_vcf(out / "variants.vcf.gz", genome, variants)
-    write_readme(out / "README.txt", params)
-    (out / PARAMS_FILE).write_text(json.dumps(params.to_dict(), indent=2) + "\n")
+    write_vcf(layout.variants_vcf, genome, variants)
+    write_readme(layout.readme, params)
+    layout.params_json.write_text(json.dumps(params.to_dict(), indent=2) + "\n")
     kinds = ("motif", "bias", "control")
     return dict(chromosomes=dict(zip(genome.names, genome.lengths.tolist())), n_bins=len(bins),
                 n_motif_sites=len(sites), n_experiments=len(experiments),
@@ -137,9 +136,11 @@ def _check_outdir(outdir: Path, overwrite: bool) -> None:
         if not overwrite:
             raise MFDError("output folder exists and is not empty", path=outdir,
                            fix="choose a new folder, or pass --overwrite to replace an earlier simulation")
-        if not (outdir / PARAMS_FILE).exists():
-            raise MFDError(f"output folder is not empty and was not written by mfd simulate (no {PARAMS_FILE}); "
-                           f"not overwriting it", path=outdir, fix="choose a new folder")
+        marker = SimulationLayout(outdir).params_json
+        if not marker.exists():
+            raise MFDError(f"output folder is not empty and was not written by mfd simulate "
+                           f"(no {marker.relative_to(outdir).as_posix()}); not overwriting it", path=outdir,
+                           fix="choose a new folder")
 
 
 def _move_into_place(work: Path, outdir: Path) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...simulation_layout import SimulationLayout
 from .catalogue import ACCESSIBILITY_ASSAYS, ACCESSIBLE, CHIP, HISTONE
 from .params import SimulationParams
 from .streams import STREAM_DESIGN, stream
@@ -63,7 +64,7 @@ class Experiment:
 
     @property
     def peak_file(self) -> str:
-        return f"peaks/{self.name}.narrowPeak.gz"
+        return SimulationLayout.peak_file_entry(self.name)
 
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+from ...simulation_layout import SimulationLayout
 from ..tsvformat import Const, Fixed, Ints, Labels, iter_rows, open_gzip
 from .bins import Bins
 from .experiments import Condition, Experiment
@@ -95,7 +95,7 @@ def call_peaks(score: np.ndarray, threshold: float, bins: Bins, chromosome_lengt
 class _PeakJob:
     """What writing one peak file needs; inherited by forked workers, never pickled."""
 
-    out: Path
+    layout: SimulationLayout
     params: SimulationParams
     bins: Bins
     chromosome_names: list[str]
@@ -113,24 +113,24 @@ def _write_peak_file(experiment: Experiment) -> tuple[int, int]:
     peaks = call_peaks(condition_score(condition, job.bins, job.params), job.params.year_threshold(condition.year),
                        job.bins, job.chromosome_lengths, job.params.bin_size,
                        stream(job.params, STREAM_NOISE, experiment.index))
-    with open_gzip(job.out / experiment.peak_file) as handle:
+    with open_gzip(job.layout.peak_file(experiment.name)) as handle:
         for block in peaks.narrowpeak(job.chromosome_names):
             handle.write(block)
     return peaks.n_called_bins, len(peaks)
 
 
-def write_peak_files(out: Path, experiments: list[Experiment], bins: Bins, genome: SimulatedGenome,
+def write_peak_files(layout: SimulationLayout, experiments: list[Experiment], bins: Bins, genome: SimulatedGenome,
                      params: SimulationParams, progress: bool = False, workers: int = 1) -> list[tuple[int, int]]:
     """Write every experiment's peak file (in ``workers`` forked processes); (called bins, peaks) each."""
     import multiprocessing
 
     global _PEAK_JOB
-    _PEAK_JOB = _PeakJob(out, params, bins, genome.names, genome.lengths)
+    _PEAK_JOB = _PeakJob(layout, params, bins, genome.names, genome.lengths)
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 return list(progress_bar(pool.imap(_write_peak_file, experiments, chunksize=2), progress,
-                                      "peak files", "file", total=len(experiments)))
+                                         "peak files", "file", total=len(experiments)))
         return [_write_peak_file(e) for e in progress_bar(experiments, progress, "peak files", "file")]
     finally:
         _PEAK_JOB = None

@@ -1,4 +1,7 @@
-"""The files of the data set: FASTA, metadata and schema, truth tables, motifs, enhancers, VCF, README."""
+"""The files of the data set: FASTA, metadata and schema, truth tables, motifs, enhancers, VCF, README.
+
+Each writer takes the path(s) it writes from :class:`~mfd_model.simulation_layout.SimulationLayout`.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +10,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ...encoding import ALPHABET, LETTER_OF_CODE
+from ...simulation_layout import SimulationLayout
 from ..tsvformat import Fixed, Ints, Labels, format_rows, iter_rows, open_gzip
 from .bins import Bins
 from .catalogue import TranscriptionFactor
@@ -60,7 +64,7 @@ def write_bins(path: Path, genome: SimulatedGenome, bins: Bins, params: Simulati
             handle.write(block)
 
 
-def write_motifs(truth: Path, genome: SimulatedGenome, sites: MotifSites,
+def write_motifs(layout: SimulationLayout, genome: SimulatedGenome, sites: MotifSites,
                  tfs: Sequence[TranscriptionFactor]) -> None:
     """``motifs.meme`` (PWMs of ``tfs``, MEME minimal format) and ``motif_sites.bed``."""
     counts = sum(np.bincount(genome.codes[i:i + GENOME_CHUNK], minlength=5)[:4]
@@ -74,14 +78,14 @@ def write_motifs(truth: Path, genome: SimulatedGenome, sites: MotifSites,
                   f"letter-probability matrix: alength= 4 w= {factor.width} nsites= {n_sites[t]} E= 0"]
         lines += [" " + " ".join(f"{p:.6f}" for p in row) for row in factor.pwm()]
         lines.append("")
-    (truth / "motifs.meme").write_text("\n".join(lines))
+    layout.motifs_meme.write_text("\n".join(lines))
     chrom, local = genome.locate(sites.start)
     best = np.array([max_pwm_score(f) for f in tfs])
     score = np.clip(np.rint(1000 * sites.score / best[sites.tf]), 0, 1000).astype(np.int64)
     text = format_rows([Labels(chrom, genome.names), Ints(local), Ints(local + (sites.end - sites.start)),
                         Labels(sites.tf, [tf.name for tf in tfs]), Ints(score),
                         Labels(sites.minus.astype(np.int64), ["+", "-"])])
-    (truth / "motif_sites.bed").write_bytes(text)
+    layout.motif_sites_bed.write_bytes(text)
 
 
 def write_vcf(path: Path, genome: SimulatedGenome, variants: list[Variant]) -> None:
@@ -108,15 +112,15 @@ def write_vcf(path: Path, genome: SimulatedGenome, variants: list[Variant]) -> N
     pysam.tabix_index(str(plain), preset="vcf", force=True, keep_original=False)
 
 
-def write_metadata(outdir: Path, experiments: list[Experiment]) -> None:
+def write_metadata(layout: SimulationLayout, experiments: list[Experiment]) -> None:
     """``metadata.tsv`` (the user-facing table) and ``schema.yaml``."""
-    _write_tsv(outdir / "metadata.tsv", METADATA_COLUMNS, (
+    _write_tsv(layout.metadata_tsv, METADATA_COLUMNS, (
         (e.name, e.condition.target, e.condition.tissue, e.condition.life_stage, e.condition.assay, e.condition.lab,
          e.condition.year, e.replicate, e.peak_file) for e in experiments))
-    (outdir / "schema.yaml").write_text(SCHEMA_YAML)
+    layout.schema_yaml.write_text(SCHEMA_YAML)
 
 
-def write_truth_tables(truth: Path, experiments: list[Experiment], peak_counts: list[tuple[int, int]],
+def write_truth_tables(layout: SimulationLayout, experiments: list[Experiment], peak_counts: list[tuple[int, int]],
                        params: SimulationParams) -> None:
     """``truth/experiments.tsv`` (metadata + every bias acting on each experiment) and ``truth/tissues.tsv``."""
     kmer_of = {assay: (kmer, weight) for assay, kmer, weight in params.assay_kmers}
@@ -133,9 +137,9 @@ def write_truth_tables(truth: Path, experiments: list[Experiment], peak_counts: 
                      _num(params.kmer_strength * weight), params.kmer_cap,
                      _num(params.gc_strength * lab_fraction[c.lab]), _num(params.year_threshold(c.year)),
                      n_called, n_peaks, e.peak_file))
-    _write_tsv(truth / "experiments.tsv", header, rows)
+    _write_tsv(layout.experiments_tsv, header, rows)
     catalogue = params.catalogue
-    _write_tsv(truth / "tissues.tsv", ("tissue", "life_stage", "active_tfs", "enhancer_tfs"), (
+    _write_tsv(layout.tissues_tsv, ("tissue", "life_stage", "active_tfs", "enhancer_tfs"), (
         (tissue, stage, ",".join(active), ",".join(catalogue.enhancer_tfs(tissue)))
         for tissue, (stage, active) in catalogue.tissues.items()))
 
@@ -145,10 +149,11 @@ def _num(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def write_enhancers(truth: Path, genome: SimulatedGenome, bins: Bins, params: SimulationParams) -> None:
+def write_enhancers(layout: SimulationLayout, genome: SimulatedGenome, bins: Bins, params: SimulationParams) -> None:
     """``truth/enhancers_<tissue>.bed`` and ``truth/background_<tissue>.bed`` (BED4)."""
     for tissue, (positive, names, negative) in enhancer_bins(bins, params).items():
-        for kind, rows, labels in (("enhancers", positive, names), ("background", negative, None)):
+        for path, rows, labels in ((layout.enhancers(tissue), positive, names),
+                                   (layout.background(tissue), negative, None)):
             codes = np.zeros(len(rows), dtype=np.int64)
             levels = ["background"]
             if labels is not None:
@@ -157,7 +162,7 @@ def write_enhancers(truth: Path, genome: SimulatedGenome, bins: Bins, params: Si
                 codes = np.array([lookup[n] for n in labels], dtype=np.int64)
             text = format_rows([Labels(bins.chrom[rows], genome.names), Ints(bins.local_start[rows]),
                                 Ints(bins.local_start[rows] + params.bin_size), Labels(codes, levels)])
-            (truth / f"{kind}_{tissue}.bed").write_bytes(text)
+            path.write_bytes(text)
 
 
 README = """\
