@@ -43,8 +43,6 @@ def add_truth_role_arguments(parser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import pandas as pd
 
     from ..disentanglement import check_disentanglement, disentanglement_report, held_out_bins
