@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ConfigError, MFDError
+from ...outputs import atomic_folder
 from ...simulation_layout import SimulationLayout
 from .bins import tabulate_bins
 from .experiments import design_experiments
@@ -88,15 +86,8 @@ def simulate(outdir: str | Path, params: SimulationParams | None = None, *, over
     outdir = Path(outdir)
     _check_outdir(outdir, overwrite)
     _require_pysam()
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.partial-", dir=outdir.parent))
-    try:
-        os.chmod(work, 0o755)
+    with atomic_folder(outdir) as work:
         summary = _write_dataset(work, params, progress, workers)
-        _move_into_place(work, outdir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return SimulationSummary(outdir=outdir, seconds=time.time() - began, **summary)
 
 
@@ -141,17 +132,6 @@ def _check_outdir(outdir: Path, overwrite: bool) -> None:
             raise MFDError(f"output folder is not empty and was not written by mfd simulate "
                            f"(no {marker.relative_to(outdir).as_posix()}); not overwriting it", path=outdir,
                            fix="choose a new folder")
-
-
-def _move_into_place(work: Path, outdir: Path) -> None:
-    """Rename the finished folder to ``outdir`` (replacing an empty or earlier one)."""
-    old = None
-    if outdir.is_dir():
-        old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
-        os.rename(outdir, old)
-    os.rename(work, outdir)
-    if old is not None:
-        shutil.rmtree(old)
 
 
 def _require_pysam() -> None:
