@@ -54,7 +54,7 @@ from mfd_model.genome import Genome
 from mfd_model.genome_codes import GenomeCodes, sidecar_path
 from mfd_model.metadata import MetadataTable
 from mfd_model.outputs import atomic_folder
-from mfd_model.yamlio import LocatedYaml
+from mfd_model.yamlio import LocatedYaml, check_keys
 
 from .labels import FORMAT, GENOME_CODES, SPLIT_CODES, LabelStore
 
@@ -141,13 +141,11 @@ class PrepareParams:
                 return doc.error(tuple(key_prefix) + key_path, text, fix)
             return ConfigError(text, fix=fix)
 
-        if not isinstance(mapping, dict):
-            raise fail((), f"expected a mapping of data settings, got {type(mapping).__name__}",
-                       "write e.g. 'data: {fasta: genome.fa, metadata: meta.tsv, store: labels}'")
         names = [f.name for f in dataclasses.fields(cls)]
-        for key in mapping:
-            if key not in names and key not in extra_keys:
-                raise fail((key,), "unknown key", f"allowed keys: {', '.join(sorted([*names, *extra_keys]))}")
+        check_keys(mapping, [*names, *extra_keys], doc=doc, key_path=tuple(key_prefix), unknown="{dotted}: unknown key",
+                   fix=f"allowed keys: {', '.join(sorted([*names, *extra_keys]))}",
+                   not_a_mapping=f"{where}: expected a mapping of data settings, got {type(mapping).__name__}",
+                   not_a_mapping_fix="write e.g. 'data: {fasta: genome.fa, metadata: meta.tsv, store: labels}'")
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in mapping:

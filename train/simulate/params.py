@@ -8,6 +8,7 @@ from typing import Any
 
 from ...encoding import reverse_complement
 from ...errors import ConfigError
+from ...yamlio import check_keys
 from .catalogue import ASSAYS, DEFAULT_MOTIF_SET, MOTIF_SETS, MotifSet
 
 MIN_CHROMOSOME = 20_000          # bp; room for gaps, isochores and a few 1152 bp windows
@@ -213,8 +214,7 @@ class SimulationParams:
     def from_dict(cls, values: dict[str, Any]) -> "SimulationParams":
         """Build from a mapping; unknown keys are a :class:`ConfigError` naming the known ones."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown simulation parameter(s): {', '.join(unknown)}",
-                              fix=f"known parameters are {', '.join(sorted(known))}")
+        check_keys(values, known, unknown="unknown simulation parameter(s): {keys}",
+                   fix=f"known parameters are {', '.join(sorted(known))}",
+                   not_a_mapping="the simulation parameters must be a mapping")
         return cls(**values)
