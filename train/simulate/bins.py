@@ -43,7 +43,6 @@ class Bins:
         return len(self.start)
 
 
-
 def find_kmer(sequence: np.ndarray, kmer: np.ndarray) -> np.ndarray:
     """Start positions p with ``sequence[p:p+k] == kmer`` (codes), shape=(hits,)."""
     k = len(kmer)

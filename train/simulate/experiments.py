@@ -37,7 +37,6 @@ technical:
 """
 
 
-
 @dataclass(frozen=True)
 class Condition:
     """One metadata row shared by its replicates; ``relevant_tfs``: TFs whose instances give its
@@ -65,7 +64,6 @@ class Experiment:
     @property
     def peak_file(self) -> str:
         return SimulationLayout.peak_file_entry(self.name)
-
 
 
 def assays_of(target: str) -> tuple[str, ...]:

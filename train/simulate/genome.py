@@ -49,7 +49,6 @@ class SimulatedGenome:
         return gap_start >= ends
 
 
-
 def make_genome(params: SimulationParams, progress: bool = False) -> SimulatedGenome:
     """Chromosomes of isochores with random GC, then N gaps (module docstring, step 1)."""
     lengths = np.array(params.chromosome_lengths(), dtype=np.int64)

@@ -42,7 +42,6 @@ class MotifSites:
         return np.minimum(next_start - positions, to_left)
 
 
-
 def plant_motifs(genome: SimulatedGenome, params: SimulationParams) -> MotifSites:
     """Plant PWM-sampled TF instances at random clean, non-overlapping positions (in place)."""
     rng = stream(params, STREAM_MOTIFS)

@@ -25,7 +25,6 @@ def condition_score(condition: Condition, bins: Bins, params: SimulationParams) 
     return score.astype(np.float32)
 
 
-
 @dataclass
 class Peaks:
     """narrowPeak records of one experiment, all shape=(P,) (see module docstring, step 5)."""
