@@ -34,6 +34,7 @@ from mfd_model.train.labels import LabelStore  # noqa: E402
 from mfd_model.train.module import MFDLightningModule  # noqa: E402
 from mfd_model.train.prepare import PrepareParams, prepare_labels  # noqa: E402
 from mfd_model.train.run import WindowDataModule, build_spec, training_threads  # noqa: E402
+from mfd_model.simulation_layout import SimulationLayout  # noqa: E402
 from mfd_model.train.simulate import SimulationParams, simulate  # noqa: E402
 
 
@@ -56,10 +57,11 @@ class StepTimer(pl.Callback):
 
 def dataset(root: Path) -> tuple[Path, Path]:
     sim, store = root / "sim", root / "labels"
-    if not (sim / "metadata.tsv").exists():
+    layout = SimulationLayout(sim)
+    if not layout.metadata_tsv.exists():
         simulate(sim, SimulationParams())
     if not store.exists():
-        prepare_labels(PrepareParams(fasta=str(sim / "genome.fa"), metadata=str(sim / "metadata.tsv"),
+        prepare_labels(PrepareParams(fasta=str(layout.genome_fa), metadata=str(layout.metadata_tsv),
                                      store=str(store), test_chromosomes=("chr4",)), progress=False)
     return sim, store
 
@@ -70,7 +72,7 @@ def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int
     training = replace(TrainingParams(), batch_size=batch, num_workers=workers, max_epochs=1,
                        accelerator=accelerator, threads=threads, lambda_indep=0.01, limit_train_batches=steps + 5,
                        limit_val_batches=0)
-    config = TrainConfig(DataParams(store=str(store_path)), MetadataSchema.from_yaml(sim / "schema.yaml"),
+    config = TrainConfig(DataParams(store=str(store_path)), MetadataSchema.from_yaml(SimulationLayout(sim).schema_yaml),
                          ModelConfig(channels=channels), training, Path("/tmp/unused"))
     torch.set_num_threads(training_threads(training))   # as mfd train does
     module = MFDLightningModule(build_spec(config, store), training.__dict__)

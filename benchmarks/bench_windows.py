@@ -55,13 +55,15 @@ SHARED = ROOT.parent / "shared" / "data" / "hg19_chr20"
 
 def stores(root: Path) -> dict[str, tuple[Path, int]]:
     """name -> (label store, window length); built on first use."""
+    from mfd_model.simulation_layout import SimulationLayout
     from mfd_model.train.simulate import SimulationParams, simulate
     out = {}
     sim, demo = root / "sim", root / "demo_labels"
-    if not (sim / "metadata.tsv").exists():
+    layout = SimulationLayout(sim)
+    if not layout.metadata_tsv.exists():
         simulate(sim, SimulationParams())
     if not demo.exists():
-        prepare_labels(PrepareParams(fasta=str(sim / "genome.fa"), metadata=str(sim / "metadata.tsv"), store=str(demo),
+        prepare_labels(PrepareParams(fasta=str(layout.genome_fa), metadata=str(layout.metadata_tsv), store=str(demo),
                                      test_chromosomes=("chr4",)), progress=False)
     out["demo"] = (demo, 384)
     hg19 = root / "hg19_labels"

@@ -20,9 +20,7 @@ in ``mfd_model/default_model/``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -35,7 +33,7 @@ from mfd_model.genome import Genome
 from mfd_model.kipoi_folder import DEFAULT_MODEL_DIR, GROUP, SPEC_FILE, WEIGHTS_FILE, file_md5
 from mfd_model.model import MFDModel
 from mfd_model.model_io import model_spec
-from mfd_model.outputs import atomic_path
+from mfd_model.outputs import atomic_folder, atomic_path
 from mfd_model.predict import predict
 
 from .equivalence import KIPOISEQ_N, Equivalence, check_equivalence
@@ -131,20 +129,6 @@ def write_tensorflow_variant(model: MFDModel, folder: Path, seed: int = 0) -> Pa
 
 
 # ----------------------------------------------------------------------------- the whole source
-def _swap_into_place(staging: Path, destination: Path, force: bool) -> None:
-    """Rename ``staging`` to ``destination``; an existing destination is replaced only with ``force``."""
-    if destination.exists():
-        if not force:
-            raise MFDError(f"{destination} already exists", path=destination,
-                           fix="choose another output folder, or pass --force to replace it")
-        old = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
-        os.replace(destination, old / destination.name)
-        os.replace(staging, destination)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, destination)
-
-
 def export_source(models: dict[str, MFDModel], outdir: str | Path, *, kinds: tuple[str, ...] = VARIANT_KINDS,
                   check: bool = False, check_fastas: tuple[str | Path, ...] = (), n_check_windows: int = 1000,
                   force: bool = False, seed: int = 0, log: Log = print) -> ExportReport:
@@ -173,9 +157,7 @@ def export_source(models: dict[str, MFDModel], outdir: str | Path, *, kinds: tup
         raise MFDError(f"{destination} already exists", path=destination,
                        fix="choose another output folder, or pass --force to replace it")
     report = ExportReport(source=outdir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{GROUP}.partial-", dir=outdir))
-    try:
-        group = staging / GROUP
+    with atomic_folder(destination) as group:
         for name, model in models.items():
             base = group / name if name else group
             for kind in kinds:
@@ -194,9 +176,6 @@ def export_source(models: dict[str, MFDModel], outdir: str | Path, *, kinds: tup
                     if failed:
                         raise MFDError(f"the TensorFlow export differs from PyTorch: {failed[0].line()}",
                                        fix="report this as a bug; nothing was written")
-        _swap_into_place(group, destination, force)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return report
 
 
@@ -219,16 +198,11 @@ def write_root_model(model: MFDModel, repo: str | Path, seed: int = 0) -> list[P
                        fix="pass the repository root to --root, e.g. --root .")
     relative = DEFAULT_MODEL_DIR.name
     paths = VariantPaths().under(f"mfd_model/{relative}")
-    staging = Path(tempfile.mkdtemp(prefix=f".{relative}.partial-", dir=package))
-    staging.chmod(0o755)  # mkdtemp makes it private; it becomes the package data folder
-    try:
+    with atomic_folder(package / relative) as staging:
         inner = VariantPaths()
         _common_files(model, staging, inner, seed)
         md5 = save_state_dict(model, staging / WEIGHTS_FILE)
         assert inner.spec == SPEC_FILE and inner.weights == WEIGHTS_FILE
-        _swap_into_place(staging, package / relative, force=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     _atomic_write_text(repo / "kipoi_model.py", WRAPPER.read_text(encoding="utf-8"))
     _atomic_write_text(repo / "model.yaml", render(model_description(model, "pytorch", paths, md5), root=True))
     return [repo / "model.yaml", repo / "kipoi_model.py", package / relative]

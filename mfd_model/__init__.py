@@ -10,6 +10,7 @@ The model reads like the paper, one module per idea:
     heads         MFD head (Eq. 2) and the baseline head
     independence  the adversarial R2 penalty (Eq. 3-4) and the cross-correlation diagnostic
     model         MFDModel: the assembled network and its feature accessors
+    model_spec    ModelSpec: everything but the weights (the spec of model files, checkpoints, Kipoi folders)
     model_io      save_model / load_model
 
 Importing this package is cheap: submodules load on first use, and TensorFlow is never
@@ -32,6 +33,7 @@ _EXPORTS = {
     "MFDModel": "model",
     "r2_penalty": "independence", "cross_correlation_penalty": "independence",
     "IndependencePenalty": "independence",
+    "ModelSpec": "model_spec",
     "save_model": "model_io", "load_model": "model_io",
 }
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from .errors import ConfigError
+from .yamlio import check_keys
 
 HeadKind = Literal["mfd", "baseline"]
 
@@ -140,10 +141,8 @@ class ModelConfig:
     def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
         """Build from a mapping; unknown keys are a :class:`ConfigError` naming them."""
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown model config key(s): {', '.join(unknown)}",
-                              fix=f"known keys are {', '.join(sorted(known))}")
+        check_keys(values, known, unknown="unknown model config key(s): {keys}",
+                   fix=f"known keys are {', '.join(sorted(known))}", not_a_mapping="the model config must be a mapping")
         return cls(**values)
 
     def describe(self) -> str:

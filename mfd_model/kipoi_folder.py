@@ -4,7 +4,7 @@ A PyTorch variant folder (``MFD/pytorch``) holds::
 
     model.yaml        type: pytorch; args.weights, args.module_kwargs.spec (+ weights_md5)
     kipoi_model.py    the wrapper class Kipoi instantiates (builds MFDModel from spec.json)
-    spec.json         the model description (:func:`mfd_model.model_io.model_spec`)
+    spec.json         the model description (:class:`mfd_model.model_spec.ModelSpec`, as a dictionary)
     weights.pth       a CPU state dict (Kipoi calls ``torch.load`` without ``map_location``)
 
 The repository root is the default Kipoi model; its description and weights are package data in

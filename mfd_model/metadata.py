@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MetadataError
-from .yamlio import LocatedYaml, load_yaml
+from .yamlio import LocatedYaml, check_keys, load_yaml
 
 GROUPS = ("biological", "technical")
 ROLES = ("direct", "interact")
@@ -139,13 +139,11 @@ class MetadataSchema:
         def fail(key_path: tuple, message: str, fix: str | None = None) -> MetadataError:
             return doc.error(key_path, f"metadata schema: {message}", fix, cls=MetadataError)
 
-        if not isinstance(data, dict):
-            raise fail((), "expected a mapping with id_column, biological and technical",
-                       "see the example in mfd_model/metadata.py")
         allowed = {"id_column", "separator", *GROUPS}
-        for key in data:
-            if key not in allowed:
-                raise fail((key,), f"unknown key {key!r}", f"allowed keys: {', '.join(sorted(allowed))}")
+        check_keys(data, allowed, doc=doc, cls=MetadataError, unknown="metadata schema: unknown key {key!r}",
+                   fix=f"allowed keys: {', '.join(sorted(allowed))}",
+                   not_a_mapping="metadata schema: expected a mapping with id_column, biological and technical",
+                   not_a_mapping_fix="see the example in mfd_model/metadata.py")
         if not isinstance(data.get("id_column"), str) or not data["id_column"]:
             raise fail(("id_column",), "id_column (the column of unique experiment names) is required",
                        "add e.g. 'id_column: experiment'")
@@ -159,11 +157,9 @@ class MetadataSchema:
             raw = data.get(group)
             if raw is None:
                 raise fail((group,), f"the {group} group is missing", f"add a '{group}:' section with direct/interact columns")
-            if not isinstance(raw, dict):
-                raise fail((group,), f"{group} must be a mapping with 'direct' and/or 'interact' lists")
-            for key in raw:
-                if key not in ROLES:
-                    raise fail((group, key), f"unknown key {key!r} in {group}", "use 'direct' and 'interact'")
+            check_keys(raw, ROLES, doc=doc, key_path=(group,), cls=MetadataError,
+                       unknown=f"metadata schema: unknown key {{key!r}} in {group}", fix="use 'direct' and 'interact'",
+                       not_a_mapping=f"metadata schema: {group} must be a mapping with 'direct' and/or 'interact' lists")
             roles: dict[str, tuple[ColumnSpec, ...]] = {}
             for role in ROLES:
                 items = raw.get(role) or []
@@ -218,13 +214,11 @@ def _check_placement(spec: ColumnSpec, key_path: tuple, earlier: tuple[str, str,
 def _parse_column(item: Any, key_path: tuple, role: str, fail, doc: LocatedYaml) -> ColumnSpec:
     if isinstance(item, str):
         item = {"column": item}
-    if not isinstance(item, dict):
-        raise fail(key_path, f"expected a column entry like {{column: NAME}}, got {item!r}")
     allowed = {"column", "type", "intermediate", "dim"}
-    for key in item:
-        if key not in allowed:
-            raise fail(key_path + (key,), f"unknown key {key!r} in column entry",
-                       f"allowed keys: {', '.join(sorted(allowed))}")
+    check_keys(item, allowed, doc=doc, key_path=key_path, cls=MetadataError,
+               unknown="metadata schema: unknown key {key!r} in column entry",
+               fix=f"allowed keys: {', '.join(sorted(allowed))}",
+               not_a_mapping=f"metadata schema: expected a column entry like {{column: NAME}}, got {item!r}")
     column = item.get("column")
     if not isinstance(column, str) or not column:
         raise fail(key_path, "column entry without a 'column' name")

@@ -7,7 +7,7 @@ A model file (``.pt``) is a ``torch.save`` of a plain dict, loadable with ``weig
               "encoder": {...} | None, "metadata": [row, ...] | None, "info": {...}},
      "state_dict": {...}}
 
-``spec`` is JSON-compatible: the Kipoi export writes it next to a bare state dict
+``spec`` is :class:`~mfd_model.model_spec.ModelSpec`'s dictionary form (JSON-compatible): the Kipoi export writes it next to a bare state dict
 (``spec.json`` + ``weights.pth``), and :func:`load_model` also reads such a Kipoi model folder,
 or the packaged default model when no path is given.
 """
@@ -20,24 +20,17 @@ from typing import Any
 
 import torch
 
-from .outputs import atomic_path
-from .config import ModelConfig
 from .errors import ConfigError, MFDError
-from .metadata import MetadataEncoder, MetadataTable
 from .model import MFDModel
+from .model_spec import ModelSpec
+from .outputs import atomic_path
 
 FORMAT = "mfd-model/1"
 
 
 def model_spec(model: MFDModel) -> dict[str, Any]:
-    """Everything but the weights needed to rebuild ``model`` (JSON-compatible)."""
-    return {
-        "config": model.config.to_dict(),
-        "experiment_names": list(model.experiment_names),
-        "encoder": model.encoder.to_dict() if model.encoder is not None else None,
-        "metadata": model.table.to_records() if model.table is not None else None,
-        "info": dict(model.info),
-    }
+    """Everything but the weights needed to rebuild ``model`` (:class:`ModelSpec`'s dictionary form)."""
+    return ModelSpec.of(model).to_dict()
 
 
 def model_arguments(spec: dict[str, Any], source: str | Path = "<spec>") -> dict[str, Any]:
@@ -45,17 +38,14 @@ def model_arguments(spec: dict[str, Any], source: str | Path = "<spec>") -> dict
 
     Used by :func:`build_model` and by the Kipoi wrapper class (a subclass of ``MFDModel``).
     """
-    config = ModelConfig.from_dict(spec["config"])
-    encoder = MetadataEncoder.from_dict(spec["encoder"]) if spec.get("encoder") else None
-    table = MetadataTable.from_records(spec["metadata"], path=f"{source} (metadata)") if spec.get("metadata") else None
-    return {"config": config, "experiment_names": spec["experiment_names"], "encoder": encoder, "table": table,
-            "info": spec.get("info")}
+    return ModelSpec.from_dict(spec, source).model_arguments()
 
 
-def build_model(spec: dict[str, Any], source: str | Path = "<spec>") -> MFDModel:
-    """Rebuild an (untrained) model from :func:`model_spec` output."""
+def build_model(spec: ModelSpec | dict[str, Any], source: str | Path = "<spec>") -> MFDModel:
+    """Rebuild an (untrained) model from a :class:`ModelSpec` or its dictionary form."""
     try:
-        return MFDModel(**model_arguments(spec, source))
+        arguments = spec.model_arguments() if isinstance(spec, ModelSpec) else model_arguments(spec, source)
+        return MFDModel(**arguments)
     except ConfigError as err:
         raise MFDError(f"model description is invalid: {err.one_line()}", path=source) from None
     except (KeyError, TypeError, ValueError) as err:

@@ -4,7 +4,9 @@ Every file a command writes goes to a temporary name in the destination folder f
 renamed into place only when complete (``os.replace`` is atomic on one file system). A folder
 of results (``mfd attribute OUTDIR``, ``mfd evaluate OUTDIR``) is staged the same way: files
 collect in a hidden sibling folder and move into ``OUTDIR`` together at the end, so an error
-half-way leaves ``OUTDIR`` as it was.
+half-way leaves ``OUTDIR`` as it was (:class:`StagedDir`; files of other names stay). A folder
+that is one output as a whole (``mfd simulate``, ``mfd prepare``, ``mfd export``) is written
+under a hidden sibling name and replaces the old folder whole (:func:`atomic_folder`).
 
 Three more rules hold for every command: an output that is one of the command's inputs (the
 same file, through symlinks or hard links) is refused before anything is written
@@ -117,6 +119,67 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         if tmp_path.exists():
             tmp_path.unlink()
 
+
+
+def _folder_mode() -> int:
+    """The mode a newly created folder gets under the current umask (mkdtemp would leave 0700)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """A new, empty hidden folder beside ``path`` that replaces ``path`` whole when the block succeeds.
+
+    Usage::
+
+        with atomic_folder(outdir) as tmp:
+            (tmp / "store.json").write_text(...)      # everything goes into tmp
+        # now outdir is exactly what tmp held; on an exception outdir is as it was
+
+    The folder, ``.<name>.partial-XXXXXXXX`` in ``path``'s parent (one file system, so the final
+    rename is atomic), gets the mode a new folder gets under the umask. On success an existing
+    ``path`` is renamed aside to ``.<name>.old-XXXXXXXX``, the new folder renamed to ``path`` and
+    the old one removed (put back if that rename fails). On any exception, Ctrl-C and SIGTERM
+    included, the new folder is removed and ``path`` is untouched. Whether an existing ``path``
+    may be replaced is the caller's decision, checked before.
+
+    Raises:
+        MFDError: ``path`` is an existing file, or its parent folder cannot be created.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise MFDError("output exists and is not a folder", path=path, fix="choose a new folder name")
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise MFDError(f"cannot create the output folder ({err.strerror})", path=parent,
+                       fix="check the path and permissions") from None
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=parent))
+    try:
+        os.chmod(staging, _folder_mode())
+        yield staging
+        _replace_folder(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)   # gone already after a successful rename
+
+
+def _replace_folder(new: Path, path: Path) -> None:
+    """Rename the folder ``new`` to ``path``, an existing ``path`` set aside first and removed after."""
+    if not path.exists():
+        os.replace(new, path)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+    os.replace(path, aside / path.name)
+    try:
+        os.replace(new, path)
+    except BaseException:
+        os.replace(aside / path.name, path)
+        aside.rmdir()
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 class StagedDir:
     """Collect a command's output files in a hidden staging folder, publish them all at the end.

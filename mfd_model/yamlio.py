@@ -1,8 +1,9 @@
-"""YAML loading that remembers where every key stood, for one-line error messages."""
+"""YAML loading that remembers where every key stood, for one-line error messages; the one check of
+a parameter mapping's keys (:func:`check_keys`), with or without the YAML it came from."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import yaml
 
@@ -38,6 +39,47 @@ class LocatedYaml:
         """An error pointing at ``key_path`` in this file."""
         return cls(message, path=self.path, line=self.line(key_path), fix=fix)
 
+
+
+def check_keys(mapping: Any, known: Collection[str], *, unknown: str, fix: str | None,
+               not_a_mapping: str = "expected a mapping", not_a_mapping_fix: str | None = None,
+               doc: LocatedYaml | None = None, key_path: KeyPath = (),
+               cls: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """``mapping`` itself when it is a mapping whose keys are all in ``known``; else one-line error.
+
+    Every parameter mapping (a YAML section, a ``--set`` dict, a saved ``params.json``) is checked
+    here, each caller with its own words.
+
+    Args:
+        mapping: the value to check.
+        known: the keys allowed.
+        unknown: the message for unknown keys, a :meth:`str.format` template: ``{key}`` the first
+            unknown key (in the mapping's order), ``{keys}`` every unknown key (sorted, comma
+            separated), ``{dotted}`` ``key_path`` and the first unknown key joined by dots.
+        fix: the fix for unknown keys (usually the known ones).
+        not_a_mapping / not_a_mapping_fix: message and fix when ``mapping`` is not a ``dict``.
+        doc / key_path: the YAML the mapping came from and where it sits in it: errors then name
+            the file and the line of the first unknown key (of the mapping when not a mapping).
+        cls: the error class (:class:`ConfigError` or a subclass).
+
+    Raises:
+        ConfigError: (``cls``) ``mapping`` is not a mapping or holds a key not in ``known``.
+    """
+    def error(where: KeyPath, message: str, error_fix: str | None) -> ConfigError:
+        if doc is not None:
+            return doc.error(where, message, error_fix, cls=cls)
+        return cls(message, fix=error_fix)
+
+    key_path = tuple(key_path)
+    if not isinstance(mapping, dict):
+        raise error(key_path, not_a_mapping, not_a_mapping_fix)
+    strangers = [key for key in mapping if key not in known]
+    if strangers:
+        first = strangers[0]
+        message = unknown.format(key=first, keys=", ".join(sorted(map(str, strangers))),
+                                 dotted=".".join(map(str, key_path + (first,))))
+        raise error(key_path + (first,), message, fix)
+    return mapping
 
 def _collect_lines(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> None:
     if isinstance(node, yaml.MappingNode):

@@ -118,6 +118,28 @@ def test_layout_and_genome_parse(data, fasta, motif_set):
     assert SimulationParams.from_dict(saved) == SimulationParams(**TINY, motif_set=motif_set)
 
 
+
+def test_the_layout_names_every_file_written(data, experiments, motif_set):
+    """SimulationLayout (what every reader uses) names exactly the files the simulator writes."""
+    from mfd_model.evaluate.simulated import simulated_layout
+    from mfd_model.simulation_layout import SimulationLayout
+
+    layout = SimulationLayout(data)
+    tissues = list(sim.MOTIF_SETS[motif_set].tissues)
+    named = [layout.readme, layout.genome_fa, layout.genome_fai, layout.metadata_tsv, layout.schema_yaml,
+             layout.variants_vcf, layout.variants_tbi, layout.truth_bins, layout.experiments_tsv, layout.tissues_tsv,
+             layout.motifs_meme, layout.motif_sites_bed, layout.params_json]
+    named += [layout.peak_file(name) for name in experiments["experiment"]]
+    named += [path for tissue in tissues for path in (layout.enhancers(tissue), layout.background(tissue))]
+    assert sorted(named) == sorted(p for p in data.rglob("*") if p.is_file())
+    assert list(experiments["peak_file"]) == [layout.peak_file_entry(name) for name in experiments["experiment"]]
+    assert layout.enhancer_sets() == {t: (layout.enhancers(t), layout.background(t)) for t in sorted(tissues)}
+    found = simulated_layout(data)
+    assert (found.genome, found.metadata, found.schema, found.bins, found.motifs, found.sites, found.variants) == (
+        layout.genome_fa, layout.metadata_tsv, layout.schema_yaml, layout.truth_bins, layout.motifs_meme,
+        layout.motif_sites_bed, layout.variants_vcf)
+    assert found.enhancers == layout.enhancer_sets()
+
 def test_peaks_are_valid_narrowpeak(data, experiments, fasta):
     for path, n_peaks in zip(experiments["peak_file"], experiments["n_peaks"]):
         frame = read_bed(data / path, what="peak")
@@ -420,7 +442,7 @@ def test_failure_leaves_nothing_and_outdir_is_protected(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim, "write_vcf", broken)
+    monkeypatch.setattr("mfd_model.train.simulate.dataset.write_vcf", broken)   # the writer simulate() calls
     with pytest.raises(RuntimeError):
         simulate(tmp_path / "out", small)
     assert list(tmp_path.iterdir()) == []

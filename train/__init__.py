@@ -1,6 +1,7 @@
 """Data preparation and training (installed as ``mfd_model.train``).
 
     simulate   ``mfd simulate``: an ENCODE-like synthetic data set with known biology and biases
+               (a package, one module per generative step)
     tsvformat  fast, byte-reproducible TSV / BED / gzip writing for the simulator
     prepare    ``mfd prepare``: FASTA + metadata + peak files -> a sparse label store
     labels     LabelStore: the label store on disk (CSR labels, splits, provenance)

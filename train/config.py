@@ -18,7 +18,7 @@ from typing import Any
 from mfd_model.config import ModelConfig
 from mfd_model.errors import ConfigError
 from mfd_model.metadata import MetadataSchema
-from mfd_model.yamlio import LocatedYaml, load_yaml, parse_overrides  # noqa: F401 (re-exported)
+from mfd_model.yamlio import LocatedYaml, check_keys, load_yaml, parse_overrides  # noqa: F401 (re-exported)
 
 SECTIONS = ("data", "schema", "model", "training", "output")
 LR_SCHEDULES = ("plateau", "none")
@@ -161,13 +161,11 @@ def check_mapping(doc: LocatedYaml, key_path: tuple, mapping: Any, cls: type,
     """Validate ``mapping`` against dataclass ``cls``'s fields (names and simple types)."""
     if mapping is None:
         mapping = {}
-    if not isinstance(mapping, dict):
-        raise doc.error(key_path, f"'{'.'.join(map(str, key_path))}' must be a mapping")
     known = {f.name: f.type for f in fields(cls)}
+    check_keys(mapping, known, doc=doc, key_path=key_path, unknown="unknown key '{dotted}'",
+               fix=f"known keys: {', '.join(sorted(known))}",
+               not_a_mapping=f"'{'.'.join(map(str, key_path))}' must be a mapping")
     for key, value in mapping.items():
-        if key not in known:
-            raise doc.error(key_path + (key,), f"unknown key '{'.'.join(map(str, key_path + (key,)))}'",
-                            fix=f"known keys: {', '.join(sorted(known))}")
         annotation = known[key] if isinstance(known[key], str) else getattr(known[key], "__name__", str(known[key]))
         annotation = annotation.replace("Path", "str").replace("dict[str, Any]", "dict")
         if "dict" not in annotation and not _type_ok(value, annotation):
@@ -206,17 +204,16 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
     (e.g. ``{"training.max_epochs": 1}``), applied before validation."""
     doc = load_yaml(path)
     data = doc.data if doc.data is not None else {}
-    if not isinstance(data, dict):
-        raise doc.error((), "a training config must be a mapping with sections " + ", ".join(SECTIONS))
+    sections = dict(doc=doc, unknown="unknown section '{key}'", fix=f"sections are {', '.join(SECTIONS)}",
+                    not_a_mapping="a training config must be a mapping with sections " + ", ".join(SECTIONS))
+    check_keys(data, SECTIONS, **sections)
     for dotted, value in (overrides or {}).items():
         *parents, last = dotted.split(".")
         node = data
         for part in parents:
             node = node.setdefault(part, {})
         node[last] = value
-    for key in data:
-        if key not in SECTIONS:
-            raise doc.error((key,), f"unknown section '{key}'", fix=f"sections are {', '.join(SECTIONS)}")
+    check_keys(data, SECTIONS, **sections)   # a --set of an unknown section
     raw_data = data.get("data")
     if not isinstance(raw_data, dict) or "store" not in raw_data:
         raise doc.error(("data",), "'data.store' (the label store written by mfd prepare) is required")

@@ -40,7 +40,8 @@ class MFDLightningModule(pl.LightningModule):
     """MFD (or its baseline) under training.
 
     Args:
-        spec: the model description (:func:`mfd_model.model_io.model_spec`), stored in checkpoints.
+        spec: the model description (:class:`mfd_model.model_spec.ModelSpec`'s dictionary form), stored in
+            checkpoints.
         training: the ``training`` section of the config, as a dict.
     """
 

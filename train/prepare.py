@@ -53,7 +53,8 @@ from mfd_model.encoding import N_CODE
 from mfd_model.genome import Genome
 from mfd_model.genome_codes import GenomeCodes, sidecar_path
 from mfd_model.metadata import MetadataTable
-from mfd_model.yamlio import LocatedYaml
+from mfd_model.outputs import atomic_folder
+from mfd_model.yamlio import LocatedYaml, check_keys
 
 from .labels import FORMAT, GENOME_CODES, SPLIT_CODES, LabelStore
 
@@ -140,13 +141,11 @@ class PrepareParams:
                 return doc.error(tuple(key_prefix) + key_path, text, fix)
             return ConfigError(text, fix=fix)
 
-        if not isinstance(mapping, dict):
-            raise fail((), f"expected a mapping of data settings, got {type(mapping).__name__}",
-                       "write e.g. 'data: {fasta: genome.fa, metadata: meta.tsv, store: labels}'")
         names = [f.name for f in dataclasses.fields(cls)]
-        for key in mapping:
-            if key not in names and key not in extra_keys:
-                raise fail((key,), "unknown key", f"allowed keys: {', '.join(sorted([*names, *extra_keys]))}")
+        check_keys(mapping, [*names, *extra_keys], doc=doc, key_path=tuple(key_prefix), unknown="{dotted}: unknown key",
+                   fix=f"allowed keys: {', '.join(sorted([*names, *extra_keys]))}",
+                   not_a_mapping=f"{where}: expected a mapping of data settings, got {type(mapping).__name__}",
+                   not_a_mapping_fix="write e.g. 'data: {fasta: genome.fa, metadata: meta.tsv, store: labels}'")
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name not in mapping:
@@ -792,33 +791,15 @@ def _check_target(store: Path, overwrite: bool) -> None:
 
 def _write_store(store: Path, info: dict[str, Any], table: MetadataTable, arrays: dict[str, np.ndarray],
                  overwrite: bool, files: Collection[Path] = ()) -> None:
-    """Write into ``.<name>.tmp-<pid>`` beside ``store`` (``files`` moved in) and rename it into place
-    when complete."""
-    store.parent.mkdir(parents=True, exist_ok=True)
-    tmp = store.parent / f".{store.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    """Write the store into a hidden folder beside ``store`` (``files`` moved in) that replaces
+    ``store`` whole when complete (:func:`mfd_model.outputs.atomic_folder`)."""
+    with atomic_folder(store) as tmp:
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", array, allow_pickle=False)
         table.frame.to_csv(tmp / "metadata.tsv", sep="\t", index=False)
         (tmp / "store.json").write_text(json.dumps(info, indent=1) + "\n")
         for path in files:
             os.replace(path, tmp / path.name)
-        old = None
-        if store.exists():
-            if any(store.iterdir()):
-                old = store.parent / f".{store.name}.old-{os.getpid()}"
-                store.rename(old)
-            else:
-                store.rmdir()
-        tmp.rename(store)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def params_from_args(args: Any, config: LocatedYaml | None = None, section: str = "data") -> PrepareParams:

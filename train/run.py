@@ -40,7 +40,9 @@ from mfd_model.errors import ConfigError, MFDError
 from mfd_model.genome_codes import GenomeCodes
 from mfd_model.metadata import MetadataEncoder
 from mfd_model.model_io import save_model
+from mfd_model.model_spec import ModelSpec
 from mfd_model.processes import worker_init_fn
+from mfd_model.simulation_layout import SimulationLayout
 
 from .callbacks import (AtomicCheckpointIO, BestCheckpoint, ConvergenceStopping, LastCheckpoint, TrainingPlots,
                         convergence_summary, write_summary)
@@ -110,11 +112,11 @@ def _initial_biases(store: LabelStore) -> torch.Tensor:
 
 
 def _trained_on(store: LabelStore) -> str:
-    """Honest provenance: simulated (``mfd simulate`` leaves ``truth/params.json`` beside its
-    metadata table) or real data, with what it was."""
+    """Honest provenance: simulated (``mfd simulate`` leaves its parameters, ``truth/params.json``, beside
+    its metadata table: :class:`~mfd_model.simulation_layout.SimulationLayout`) or real data, with what it was."""
     import json
     size = f"{store.n_experiments} experiments, {store.n_bins} bins of {store.bin_size} bp"
-    params_file = Path(str(store.params.get("metadata", ""))).parent / "truth" / "params.json"
+    params_file = SimulationLayout(Path(str(store.params.get("metadata", ""))).parent).params_json
     if params_file.exists():
         p = json.loads(params_file.read_text())
         return (f"simulated data from 'mfd simulate' (seed {p.get('seed')}, {p.get('genome_size'):,} bp genome in "
@@ -132,7 +134,8 @@ def _shown(path: str | Path) -> str:
 
 
 def build_spec(config: TrainConfig, store: LabelStore, command: str | None = None) -> dict[str, Any]:
-    """The model description stored in checkpoints and model files, with honest provenance."""
+    """The model description (:class:`~mfd_model.model_spec.ModelSpec`'s dictionary form) stored in checkpoints
+    and model files, with honest provenance."""
     if config.model.bin_size != store.bin_size:
         raise ConfigError(f"the label store has {store.bin_size} bp bins but the model predicts a central bin of "
                           f"{config.model.bin_size} bp (2 ** (n_tower_layers + 1))", path=config.source,
@@ -148,9 +151,7 @@ def build_spec(config: TrainConfig, store: LabelStore, command: str | None = Non
         "config": _shown(config.source), "mfd_version": __version__,
         "lambda_indep": config.training.lambda_indep, "seed": config.training.seed,
     }
-    return {"config": config.model.to_dict(), "experiment_names": list(store.experiment_names),
-            "encoder": encoder.to_dict() if encoder else None, "metadata": store.metadata.to_records(),
-            "info": info}
+    return ModelSpec(config.model, list(store.experiment_names), encoder, store.metadata, info).to_dict()
 
 
 class _DropTips(logging.Filter):

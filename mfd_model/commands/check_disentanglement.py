@@ -43,8 +43,6 @@ def add_truth_role_arguments(parser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import pandas as pd
 
     from ..disentanglement import check_disentanglement, disentanglement_report, held_out_bins
@@ -53,10 +51,11 @@ def run(args: argparse.Namespace) -> int:
     from ..genome import Genome
     from ..model_io import load_model
     from ..outputs import StagedDir
+    from ..simulation_layout import SimulationLayout
     from ..train.labels import LabelStore
 
     roles = {"biological": args.biological_columns, "technical": args.technical_columns}
-    truth = read_truth_bins(args.truth_bins or Path(args.simulation) / "truth" / "bins.tsv.gz", **roles)
+    truth = read_truth_bins(args.truth_bins or SimulationLayout(args.simulation).truth_bins, **roles)
     store = LabelStore.open(args.store)
     bins = held_out_bins(store, args.split, args.max_bins, args.seed)
     models = {"model": load_model(args.model)}

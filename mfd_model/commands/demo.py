@@ -88,8 +88,10 @@ def _step(title: str, argv: list[str], done: bool = False) -> None:
 
 def _data_overrides(sim: Path, store: Path) -> list[str]:
     """``--set`` options that point the demo config at one simulated data set and its label store."""
-    return ["--set", f"data.fasta={sim / 'genome.fa'}", "--set", f"data.metadata={sim / 'metadata.tsv'}",
-            "--set", f"data.store={store}", "--set", f"schema={sim / 'schema.yaml'}"]
+    from ..simulation_layout import SimulationLayout
+    layout = SimulationLayout(sim)
+    return ["--set", f"data.fasta={layout.genome_fa}", "--set", f"data.metadata={layout.metadata_tsv}",
+            "--set", f"data.store={store}", "--set", f"schema={layout.schema_yaml}"]
 
 
 def _train(title: str, config: Path, data: list[str], folder: Path, extra: list[str]) -> Path:
@@ -102,12 +104,14 @@ def _train(title: str, config: Path, data: list[str], folder: Path, extra: list[
 
 def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), comparisons: bool = True) -> None:
     """Steps 1-8 of the module docstring on one simulated data set, everything under ``out``."""
+    from ..simulation_layout import SimulationLayout
     sim, store = out / "sim", out / "labels"
+    layout = SimulationLayout(sim)
     data = _data_overrides(sim, store)
 
     _step("1. simulate an ENCODE-like data set with known biology and technical biases",
-          ["simulate", str(sim), *simulate_args, "--quiet"], done=(sim / "truth" / "params.json").exists())
-    _step("2. prepare the label store", ["prepare", str(sim / "genome.fa"), str(sim / "metadata.tsv"), str(store),
+          ["simulate", str(sim), *simulate_args, "--quiet"], done=layout.params_json.exists())
+    _step("2. prepare the label store", ["prepare", str(layout.genome_fa), str(layout.metadata_tsv), str(store),
                                          "--config", str(config), "--quiet"], done=(store / "store.json").exists())
     runs = {"run": []}
     if comparisons:
@@ -126,7 +130,7 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
     _step("5. export the Kipoi model group (PyTorch and TensorFlow variants)",
           ["export", str(model), str(out / "kipoi"), *variants, "--check", "--force"])
     _step("6. predict the K562 enhancers and backgrounds", [
-        "predict", str(sim / "truth" / "enhancers_K562.bed"), str(sim / "genome.fa"), str(out / "predictions.tsv"),
+        "predict", str(layout.enhancers("K562")), str(layout.genome_fa), str(out / "predictions.tsv"),
         "-m", str(out / "kipoi" / "MFD" / "pytorch"), "--rc", "--no-progress"])
     score_and_evaluate(("7.", "7b.", "8."), out, sim, store, model,
                        out / "run_baseline" / "model.pt" if comparisons else None, vcf_out=True)
@@ -139,16 +143,18 @@ def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store:
     """Steps 7-8 (titled ``steps``): score the simulated variants with ``model`` (biological and
     technical effects) and with ``baseline`` (Table 2's baseline row), then ``mfd evaluate`` into
     ``out/evaluation`` (the claims need ``baseline``). ``skip_done``: skip what a finished run left."""
+    from ..simulation_layout import SimulationLayout
+    layout = SimulationLayout(sim)
     variants, variants_baseline, summary = out / "variants.tsv", out / "variants_baseline.tsv", out / "evaluation" / "summary.json"
     extra = ["--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")] if vcf_out else []
     _step(f"{steps[0]} score the simulated variants (kipoi-veff scores + biological / technical effects)", [
-        "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(variants), "-m", str(model),
+        "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(variants), "-m", str(model),
         *extra, "-q"], done=skip_done and _header_has(variants, "/technical"))
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
                 "--variant-scores", str(variants), "--score-map", "combined=diff,biological=biological,technical=technical"]
     if baseline is not None:
         _step(f"{steps[1]} score them with the baseline model (Table 2's baseline row)", [
-            "score-variants", str(sim / "variants.vcf.gz"), str(sim / "genome.fa"), str(variants_baseline),
+            "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(variants_baseline),
             "-m", str(baseline), "-s", "diff", "-q"], done=skip_done and variants_baseline.exists())
         evaluate += ["--baseline-model", str(baseline), "--baseline-variant-scores", str(variants_baseline),
                      "--baseline-score", "diff"]
@@ -176,18 +182,19 @@ def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
     import json
 
     from ..metadata import MetadataTable
+    from ..simulation_layout import SimulationLayout
     _step("9. importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is switched off",
           ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
            "--no-progress"], done=(out / "importance" / "summary.json").exists())
-    truth = sim / "truth"
-    kmers = [kmer for _, kmer, _ in json.loads((truth / "params.json").read_text())["assay_kmers"]]
-    metadata = MetadataTable.read(sim / "metadata.tsv").frame
+    layout = SimulationLayout(sim)
+    kmers = [kmer for _, kmer, _ in json.loads(layout.params_json.read_text())["assay_kmers"]]
+    metadata = MetadataTable.read(layout.metadata_tsv).frame
     for unit, group, column in DISCOVER_UNITS:
         peaks = sim / metadata.loc[metadata[column] == unit, "peak_file"].iloc[0]
         folder = out / "motifs" / unit
         _step(f"10. de novo motifs of the {group} unit {unit} on {peaks.name}: DeepSHAP -> TF-MoDISco -> TomTom", [
-            "motifs", "discover", str(peaks), str(sim / "genome.fa"), str(folder), "-m", str(model), "--unit", unit,
-            "--group", group, "--meme", str(truth / "motifs.meme"), *[a for k in kmers for a in ("--kmer", k)],
+            "motifs", "discover", str(peaks), str(layout.genome_fa), str(folder), "-m", str(model), "--unit", unit,
+            "--group", group, "--meme", str(layout.motifs_meme), *[a for k in kmers for a in ("--kmer", k)],
             "--max-regions", "300", "--references", "5", "--no-progress"], done=(folder / "report.md").exists())
 
 

@@ -1,15 +1,8 @@
-"""The layout of a simulated data set (``mfd simulate OUTDIR``), as the evaluation reads it.
+"""A simulated data set (``mfd simulate OUTDIR``) as the evaluation reads it.
 
-    OUTDIR/genome.fa                           the simulated genome
-    OUTDIR/metadata.tsv, schema.yaml           the experiments
-    OUTDIR/truth/bins.tsv.gz                   per 128 bp bin: gc, motif_<TF>, biology, kmer_<assay>, gc_rich
-    OUTDIR/truth/motifs.meme                   planted PWMs
-    OUTDIR/truth/motif_sites.bed               planted sites (chrom start end TF score strand)
-    OUTDIR/truth/enhancers_<tissue>.bed        positives of the Table-1 style task
-    OUTDIR/truth/background_<tissue>.bed       negatives of the same tissue
-    OUTDIR/variants.vcf.gz                     labelled variants, INFO SIM=motif|bias|control
-
-This module only finds those files (nothing here knows how they were made); a missing part
+The file names are :class:`~mfd_model.simulation_layout.SimulationLayout`'s; this module only
+finds which of those files are there (the genome, the truth bins and the variants also as their
+compressed or plain twin: ``genome.fa.gz``, ``truth/bins.tsv``, ``variants.vcf``). A missing part
 is ``None`` and the evaluation skips what needs it, saying so.
 """
 from __future__ import annotations
@@ -18,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MFDError
+from ..simulation_layout import SimulationLayout
 
 
 @dataclass
@@ -39,23 +33,22 @@ def _existing(path: Path) -> Path | None:
     return path if path.exists() else None
 
 
+def _or_twin(path: Path) -> Path | None:
+    """``path``, else its compressed (``.gz`` added) or plain (``.gz`` removed) twin, else ``None``."""
+    twin = path.with_name(path.name[:-3]) if path.name.endswith(".gz") else path.with_name(path.name + ".gz")
+    return _existing(path) or _existing(twin)
+
+
 def simulated_layout(root: str | Path) -> SimulatedData:
     """Find the parts of a simulated data set under ``root``."""
     root = Path(root)
     if not root.is_dir():
         raise MFDError("simulated data folder not found", path=root, fix="pass the OUTDIR of 'mfd simulate'")
-    truth = root / "truth"
-    enhancers: dict[str, tuple[Path, Path]] = {}
-    for positive in sorted(truth.glob("enhancers_*.bed*")):
-        tissue = positive.name[len("enhancers_"):].split(".bed")[0]
-        negative = next(iter(sorted(truth.glob(f"background_{tissue}.bed*"))), None)
-        if negative is not None:
-            enhancers[tissue] = (positive, negative)
-    genome = _existing(root / "genome.fa") or _existing(root / "genome.fa.gz")
-    variants = _existing(root / "variants.vcf.gz") or _existing(root / "variants.vcf")
-    data = SimulatedData(root, genome, _existing(root / "metadata.tsv"), _existing(root / "schema.yaml"),
-                         _existing(truth / "bins.tsv.gz") or _existing(truth / "bins.tsv"),
-                         _existing(truth / "motifs.meme"), _existing(truth / "motif_sites.bed"), variants, enhancers)
+    layout = SimulationLayout(root)
+    data = SimulatedData(root, _or_twin(layout.genome_fa), _existing(layout.metadata_tsv),
+                         _existing(layout.schema_yaml), _or_twin(layout.truth_bins), _existing(layout.motifs_meme),
+                         _existing(layout.motif_sites_bed), _or_twin(layout.variants_vcf), layout.enhancer_sets())
     if data.genome is None:
-        raise MFDError("simulated data folder has no genome.fa", path=root, fix="pass the OUTDIR of 'mfd simulate'")
+        raise MFDError(f"simulated data folder has no {layout.genome_fa.name}", path=root,
+                       fix="pass the OUTDIR of 'mfd simulate'")
     return data
