@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mfd_model.errors import MFDError
@@ -110,8 +111,13 @@ def test_robustness_report_from_the_demo_files(tmp_path):
     seeds = {0: demo, 1: tmp_path / "seed1", 2: tmp_path / "seed2"}
     for (seed, folder), auroc, eff in zip(seeds.items(), (0.80, 0.82, 0.84), (effects, 3 * effects, -effects)):
         _write_seed(folder, auroc, eff)
+    for folder, top in zip(seeds.values(), ("CTCF", "CTCF", "GCCGA")):
+        (folder / "motifs" / "CTCF").mkdir(parents=True)
+        _patterns([("p0", 100, top, True)]).to_csv(folder / "motifs" / "CTCF" / "patterns.tsv", sep="\t", index=False)
     report = robustness_report({"demo": demo, "second simulation": second}, seeds, tmp_path / "robustness")
     text = report.read_text()
+    assert "| CTCF | seed 0 vs seed 1 | CTCF | CTCF | 1.00 | CTCF / CTCF |" in text
+    assert "| CTCF | seed 0 vs seed 2 | CTCF | GCCGA | 0.00 | CTCF / GCCGA |" in text
     assert "| test-bin mean AUROC within 0.01 | PASS (+0.0040) | FAIL (+0.0300) |" in text
     assert "| Table 2 bias variants | not checked | not checked |" in text
     assert "- FAIL kmer_X" in text and "sd 0.0200" in text
@@ -161,3 +167,26 @@ def test_average_summaries_keeps_an_infinite_odds_ratio():
     odds = {r["feature_set"]: r["odds_ratio"] for r in mean["variant_enrichment"]}
     assert odds == {"technical": float("inf"), "biological": 3.0}
     assert mean["performance"]["mean_auroc"] == pytest.approx(0.85) and mean["n_runs"] == 2
+
+
+def _patterns(rows: list[tuple[str, int, str, bool]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["pattern", "n_seqlets", "best_match_name", "significant"])
+
+
+def test_motif_agreement_by_hand(tmp_path):
+    from mfd_model.evaluate.robustness import motif_agreement
+    seed0 = _patterns([("p0", 150, "CTCF", True), ("p1", 30, "GCCGA", True), ("p2", 20, "EBF3", False)])
+    seed1 = _patterns([("p0", 40, "GCCGA", True), ("p1", 90, "CTCF", True), ("p2", 25, "MA1930", True)])
+    seed2 = _patterns([("p0", 80, "EBF3", False)])
+    table = motif_agreement({"seed 0": seed0, "seed 1": seed1, "seed 2": seed2}).set_index(["run_a", "run_b"])
+    # {CTCF, GCCGA} vs {CTCF, GCCGA, MA1930}: 2 shared of 3; both top patterns match CTCF
+    assert table.loc[("seed 0", "seed 1"), "jaccard"] == pytest.approx(2 / 3)
+    assert table.loc[("seed 0", "seed 1"), "same_top"] and table.loc[("seed 0", "seed 1"), "top_b"] == "CTCF"
+    # seed 2 matched nothing significantly: no overlap, no top match
+    assert table.loc[("seed 0", "seed 2"), "jaccard"] == 0.0
+    assert table.loc[("seed 0", "seed 2"), "top_b"] == "-" and not table.loc[("seed 0", "seed 2"), "same_top"]
+    # read back from a TSV the flags are strings: the same answer
+    path = tmp_path / "patterns.tsv"
+    seed1.to_csv(path, sep="\t", index=False)
+    again = motif_agreement({"a": seed0, "b": pd.read_csv(path, sep="\t", dtype=str).astype({"n_seqlets": int})})
+    assert again.loc[0, "jaccard"] == pytest.approx(2 / 3)

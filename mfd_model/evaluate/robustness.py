@@ -11,7 +11,10 @@ other commands write:
   effect of every (variant, experiment) pair, and of each variant's effect averaged over the
   experiments (what a user ranking variants would look at);
 * the rank agreement of ``mfd importance`` between each pair of seeds: Spearman correlation of the
-  AUROC lost per (ablation, experiment group), and whether the most important ablation is the same.
+  AUROC lost per (ablation, experiment group), and whether the most important ablation is the same;
+* the agreement of ``mfd motifs discover`` between each pair of seeds, per unit: the overlap
+  (Jaccard index) of the sets of database motifs that the discovered patterns match significantly,
+  and whether the pattern with the most seqlets matches the same motif.
 """
 from __future__ import annotations
 
@@ -105,6 +108,42 @@ def importance_agreement(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def motif_agreement(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Agreement of ``mfd motifs discover`` (one unit) between every pair of runs.
+
+    Args:
+        runs: run name -> its ``patterns.tsv`` (columns ``pattern``, ``n_seqlets``,
+            ``best_match_name``, ``significant``; one row per discovered pattern).
+    Returns:
+        one row per pair: ``run_a``, ``run_b``, ``matched_a`` / ``matched_b`` (the motifs matched
+        significantly, sorted and comma-joined), ``jaccard`` (shared / either; NaN when neither
+        run matched any), ``top_a`` / ``top_b`` (the significant match of each run's pattern with
+        the most seqlets, ``-`` when it has none) and ``same_top``.
+    """
+    def matched(table: pd.DataFrame) -> set[str]:
+        return set(table.loc[_significant(table), "best_match_name"].astype(str))
+
+    def top(table: pd.DataFrame) -> str:
+        if table.empty:
+            return "-"
+        first = table.sort_values("n_seqlets", ascending=False, kind="stable").iloc[0]
+        return str(first["best_match_name"]) if _significant(first.to_frame().T).iloc[0] else "-"
+
+    rows = []
+    for (a, ta), (b, tb) in combinations(runs.items(), 2):
+        ma, mb = matched(ta), matched(tb)
+        union = ma | mb
+        rows.append({"run_a": a, "run_b": b, "matched_a": ", ".join(sorted(ma)), "matched_b": ", ".join(sorted(mb)),
+                     "jaccard": len(ma & mb) / len(union) if union else float("nan"),
+                     "top_a": top(ta), "top_b": top(tb), "same_top": top(ta) == top(tb) != "-"})
+    return pd.DataFrame(rows)
+
+
+def _significant(table: pd.DataFrame) -> pd.Series:
+    """``significant`` as booleans (a TSV read back gives strings ``True`` / ``False``)."""
+    return table["significant"].astype(str).str.lower().isin(("true", "1"))
+
+
 def claims_over_seeds(summaries: Mapping[str, Mapping]) -> list[dict]:
     """Each claim of :func:`~.claims.check_claims` per run and on the mean over runs.
 
@@ -154,7 +193,9 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
         seeds: training seed -> folder with ``evaluation/summary.json`` (its claims need the
             performance, enhancers and variant parts with a baseline of the same seed) and
             ``variants.tsv`` (with the ``biological`` score); when every seed's folder also has
-            ``importance/importance.tsv`` (``mfd importance``), the report adds its agreement.
+            ``importance/importance.tsv`` (``mfd importance``), the report adds its agreement; and
+            for every unit whose ``motifs/<unit>/patterns.tsv`` (``mfd motifs discover``) every seed
+            has, the agreement of the discovered motifs.
     """
     from .variant_io import read_variant_scores
     from ..outputs import StagedDir
@@ -215,6 +256,22 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
         lines += [f"| {r.run_a} vs {r.run_b} | {r.rows} | {r.spearman:.3f} | {r.top_a} / {r.top_b} |"
                   for r in ranking.itertuples()]
         summary["importance_agreement"] = ranking.to_dict(orient="records")
+    units = sorted({p.parent.name for f in seeds.values() for p in (f / "motifs").glob("*/patterns.tsv")})
+    motif_rows = []
+    for unit in units:
+        tables = {f"seed {s}": f / "motifs" / unit / "patterns.tsv" for s, f in seeds.items()}
+        if not all(t.exists() for t in tables.values()):
+            continue
+        agreement = motif_agreement({name: read_tsv(t, what="motif patterns", fix="re-run mfd motifs discover")
+                                     for name, t in tables.items()})
+        motif_rows += [{"unit": unit, **r} for r in agreement.to_dict(orient="records")]
+    if motif_rows:
+        lines += ["", "Agreement of `mfd motifs discover` between seeds, per unit: the overlap (Jaccard) of the "
+                  "motifs matched significantly, and the match of each seed's pattern with the most seqlets:", "",
+                  "| unit | seeds | matched (a) | matched (b) | Jaccard | top match |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['unit']} | {r['run_a']} vs {r['run_b']} | {r['matched_a'] or '-'} | {r['matched_b'] or '-'} "
+                  f"| {r['jaccard']:.2f} | {r['top_a']} / {r['top_b']} |" for r in motif_rows]
+        summary["motif_agreement"] = motif_rows
     with StagedDir(outdir) as out:
         (out / "report.md").write_text("\n".join(lines) + "\n")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
