@@ -61,6 +61,8 @@ class ScoringOptions:
         progress: show a progress bar.
         incremental: compute SNV alternatives from the reference's activations (exact; see
             :mod:`mfd_model.local`); ``False`` computes every window in full.
+        precision: ``fp32``, ``bf16`` or ``tf32`` (the inference engine's, docs/inference.md).
+        compile: ``torch.compile`` the network of the full windows.
     """
 
     scores: Sequence[str] | None = None
@@ -78,6 +80,8 @@ class ScoringOptions:
     accelerator: str = "auto"
     progress: bool = True
     incremental: bool = True
+    precision: str = "fp32"
+    compile: bool = False
 
 
 @dataclass
@@ -216,7 +220,8 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
     selection = select_experiments(model, options.experiments, options.select, options.aggregate)
     predictor = VariantEffectPredictor(model, options.scores, selection, options.rc_merge,
                                        device=options.device, batch_size=options.batch_size,
-                                       incremental=options.incremental)
+                                       incremental=options.incremental, precision=options.precision,
+                                       compile=options.compile)
     if dataloader is None:
         dataloader = VariantWindowDl(str(vcf_file), str(fasta_file), seq_len=model.config.seq_len,
                                      shifts=options.shifts, max_allele_length=options.max_allele_length,
