@@ -196,3 +196,28 @@ def test_bad_choices_are_one_line_errors(model):
         predict_windows(model, X, device="cpu", shifts=(0, 1))
     with pytest.raises(MFDError, match=r"windows must have shape \(N, L\)"):
         ArrayWindows(np.zeros(5))
+
+
+def test_commands_report_a_failed_compile_in_one_line_and_write_nothing(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from mfd_model.cli import main
+
+    def broken(fn, **kw):
+        def run(x):
+            raise RuntimeError("InductorError: InvalidCxxCompiler: No working C++ compiler found\ndetails")
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    examples = Path(__file__).resolve().parents[1] / "mfd_model" / "default_model" / "example_files"
+    runs = {"predict": ["predict", str(examples / "intervals.bed"), str(examples / "sequence.fa"),
+                        str(tmp_path / "p.tsv"), "--no-progress", "--compile"],
+            "score-variants": ["score-variants", str(examples / "variants.vcf"), str(examples / "sequence.fa"),
+                               str(tmp_path / "s.tsv"), "--no-incremental", "--workers", "0", "-q", "--compile"]}
+    for command, argv in runs.items():
+        capsys.readouterr()
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert err.startswith(f"mfd {command}: error: torch.compile failed on cpu: RuntimeError: InductorError")
+        assert "(fix: leave out --compile" in err
+    assert not list(tmp_path.iterdir())

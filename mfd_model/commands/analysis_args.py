@@ -24,6 +24,23 @@ def add_compute_arguments(parser: argparse.ArgumentParser, batch_size: int | Non
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+PRECISIONS = ("fp32", "bf16", "tf32")  # mfd_model.inference.engine.PRECISIONS (kept here: no torch at start-up)
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The inference engine's ``--precision`` and ``--compile`` (docs/inference.md)."""
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                        help="arithmetic of the model: fp32 (default, IEEE float32); bf16 (autocast: on the "
+                             "default model probabilities deviate from fp32 by up to 0.021 and the diff / "
+                             "biological / technical scores by up to 0.017, mean 7e-4; for GPUs, slower on CPUs "
+                             "without bf16 units); tf32 (CUDA GPUs from Ampere on; a CPU computes fp32). "
+                             "See docs/inference.md")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the model, at the first batch (max deviation from fp32 9e-7; on a "
+                             "CPU it needs a C++ compiler and takes 15-100 s, so it pays off only on large "
+                             "jobs; a failure is one error line). See docs/inference.md")
+
+
 def load(model: str | None) -> Any:
     """The model named on the command line (one clear error line if it cannot be loaded)."""
     from ..errors import MFDError

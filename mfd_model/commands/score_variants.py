@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import analysis_args as common
+
 OUTPUTS = ("out", "vcf_out", "rejects", "parquet_out")  # the arguments that name what it writes (never one of its inputs)
 
 SCORE_NAMES = ("ref", "alt", "diff", "logit_ref", "logit_alt", "logit", "deepsea_effect",
@@ -62,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                           "default: one device, no Lightning")
     parser.add_argument("--accelerator", default="auto", help="Lightning accelerator with --devices (default: auto)")
     parser.add_argument("--threads", type=int, help="CPU threads for the model (default: PyTorch's)")
+    common.add_engine_arguments(parser)
     parser.add_argument("--no-incremental", action="store_true",
                         help="compute every alternative window in full instead of from the reference's "
                              "activations (same scores up to float rounding, slower; for checking)")
@@ -97,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         experiments=args.experiments, select=args.select, aggregate=args.aggregate,
         max_allele_length=args.max_allele_length, batch_size=args.batch_size, chunk_size=args.chunk_size,
         workers=args.workers, device=args.device, devices=devices, accelerator=args.accelerator,
-        progress=not args.quiet, incremental=not args.no_incremental)
+        progress=not args.quiet, incremental=not args.no_incremental, precision=args.precision,
+        compile=args.compile)
     summary = score_variants(args.vcf, args.fasta, model, args.out, vcf_out=args.vcf_out,
                              parquet_out=args.parquet_out, rejects=args.rejects, options=options,
                              header_lines=[f"##MFD_model={args.model or 'default'}"])

@@ -232,7 +232,8 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
     if vcf_out is not None and not dataloader.keep_text:
         dataloader.keep_text = True
     meta = [f"##MFD_scoreVariants=<shifts=\"{','.join(map(str, dataloader.spec.shifts))}\","
-            f"rc_merge={options.rc_merge},seq_len={dataloader.spec.seq_len}>", *header_lines]
+            f"rc_merge={options.rc_merge},seq_len={dataloader.spec.seq_len},precision={options.precision}>",
+            *header_lines]
     outputs = Outputs(tsv=tsv, rejects=rejects, vcf=vcf_out, parquet=parquet_out, header=dataloader.header,
                       columns=predictor.column_names,
                       descriptions={name: s.description for name, s in SCORES.items()}, extra_meta=meta)
