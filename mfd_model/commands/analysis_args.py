@@ -21,7 +21,16 @@ def add_compute_arguments(parser: argparse.ArgumentParser, batch_size: int | Non
                        help="sequences per model call (default " + (f"{batch_size})" if batch_size else
                                                                      "per method: IG 16, gradient 64, ISM 512 mutants)"))
     group.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available)")
+    add_threads_argument(group)
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def add_threads_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--threads``; :func:`mfd_model.cli.main` sets it (:mod:`mfd_model.threads`) for any command that has it."""
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads of the model (default: OMP_NUM_THREADS if set, else the cores this "
+                             "process may use (CPU affinity, cgroup quota) minus the 1-minute load average, at "
+                             "least 1: extra threads on busy cores slow PyTorch down several times)")
 
 
 PRECISIONS = ("fp32", "bf16", "tf32")  # mfd_model.inference.engine.PRECISIONS (kept here: no torch at start-up)

@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lightning", action="store_true", help="use the Lightning path even with --devices 1")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     common.add_engine_arguments(parser)
+    common.add_threads_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

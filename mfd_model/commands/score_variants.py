@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--devices", help="score with Lightning on this many devices (e.g. 4 GPUs); "
                                           "default: one device, no Lightning")
     parser.add_argument("--accelerator", default="auto", help="Lightning accelerator with --devices (default: auto)")
-    parser.add_argument("--threads", type=int, help="CPU threads for the model (default: PyTorch's)")
+    common.add_threads_argument(parser)
     common.add_engine_arguments(parser)
     parser.add_argument("--no-incremental", action="store_true",
                         help="compute every alternative window in full instead of from the reference's "
@@ -73,8 +73,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sys
-
-    import torch
 
     from ..errors import MFDError
     from ..model_io import load_model
@@ -92,8 +90,6 @@ def run(args: argparse.Namespace) -> int:
         devices = args.devices if args.devices == "auto" else int(args.devices) if args.devices.isdigit() else None
         if devices is None or devices == 0:
             raise MFDError(f"--devices must be a positive number or 'auto', got {args.devices!r}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     model = load_model(args.model)
     options = ScoringOptions(
         scores=args.score, rc_merge=args.rc_merge, shifts=parse_shifts(args.shifts),

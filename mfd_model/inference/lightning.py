@@ -7,7 +7,7 @@ below) and ``mfd score-variants --devices N`` (:mod:`mfd_model.variants.parallel
 command is not re-executed per device; in-process for one), a device or accelerator the machine
 lacks as one :class:`~mfd_model.errors.MFDError` line, Lightning's advice and info logs kept off
 the command's output. :class:`DeviceModule` makes each spawned process die with its parent and,
-on the CPU, share the cores instead of oversubscribing them.
+on the CPU, share the command's threads (:mod:`mfd_model.threads`) instead of oversubscribing the cores.
 
 ``mfd predict``'s module and writer: each process runs the inference engine's own step
 (:meth:`mfd_model.inference.engine.Engine.step`, on the engine's :class:`~.engine.WindowBatches`)
@@ -18,7 +18,6 @@ rewrite identical rows.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -63,8 +62,8 @@ class DeviceModule(LightningModule):
         world = self.trainer.world_size
         if world > 1:
             die_with_parent()
-        if self.device.type == "cpu" and world > 1:
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        if self.device.type == "cpu" and world > 1:  # the command's threads (mfd_model.threads), shared
+            torch.set_num_threads(max(1, getattr(self, "command_threads", 1) // world))
 
 
 def trainer_predict(module: DeviceModule, loader: torch.utils.data.DataLoader, writer: BasePredictionWriter, *,
@@ -84,6 +83,7 @@ def trainer_predict(module: DeviceModule, loader: torch.utils.data.DataLoader, w
     for logger in quiet:  # no "GPU available", tips and the like around our own progress report
         logger.setLevel(logging.WARNING)
     several = devices not in (1, "1")
+    module.command_threads = torch.get_num_threads()  # a spawned process starts with PyTorch's default
     try:
         try:
             trainer = Trainer(accelerator=accelerator, devices=devices, strategy="ddp_spawn" if several else "auto",
