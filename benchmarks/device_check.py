@@ -48,7 +48,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 from mfd_model.config import ModelConfig  # noqa: E402
-from mfd_model.encoding import base_codes  # noqa: E402
 from mfd_model.genome import Genome  # noqa: E402
 from mfd_model.train.config import TrainingParams  # noqa: E402
 
