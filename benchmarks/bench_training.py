@@ -50,6 +50,8 @@ class StepTimer(pl.Callback):
             self.wait.append(self._start - self._end)
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        if module.device.type == "cuda":  # the step's kernels are done: the gap after it is data wait only
+            torch.cuda.synchronize(module.device)
         self._end = time.perf_counter()
         if batch_idx >= self.skip:
             self.compute.append(self._end - self._start)
@@ -67,19 +69,23 @@ def dataset(root: Path) -> tuple[Path, Path]:
 
 
 def measure(sim: Path, store_path: Path, channels: int, workers: int, steps: int, batch: int,
-            accelerator: str, threads: int = 0) -> dict:
+            accelerator: str, threads: int = 0, *, model: ModelConfig | None = None, warmup: int = 5,
+            precision: str = "32-true", training: TrainingParams | None = None) -> dict:
+    """Train ``steps`` steps after ``warmup`` with the real loader; ``model`` (default: ``channels`` wide)
+    and ``training`` (default: TrainingParams with lambda 0.01) as ``mfd train`` would get them."""
     store = LabelStore.open(store_path)
-    training = replace(TrainingParams(), batch_size=batch, num_workers=workers, max_epochs=1,
-                       accelerator=accelerator, threads=threads, lambda_indep=0.01, limit_train_batches=steps + 5,
-                       limit_val_batches=0)
+    training = replace(training or replace(TrainingParams(), lambda_indep=0.01), batch_size=batch,
+                       num_workers=workers, max_epochs=1, accelerator=accelerator, threads=threads,
+                       limit_train_batches=steps + warmup, limit_val_batches=0, precision=precision)
     config = TrainConfig(DataParams(store=str(store_path)), MetadataSchema.from_yaml(SimulationLayout(sim).schema_yaml),
-                         ModelConfig(channels=channels), training, Path("/tmp/unused"))
+                         model or ModelConfig(channels=channels), training, Path("/tmp/unused"))
     torch.set_num_threads(training_threads(training))   # as mfd train does
     module = MFDLightningModule(build_spec(config, store), training.__dict__)
-    timer = StepTimer()
-    trainer = pl.Trainer(max_epochs=1, limit_train_batches=steps + 5, limit_val_batches=0, logger=False,
+    timer = StepTimer(skip=warmup)
+    trainer = pl.Trainer(max_epochs=1, limit_train_batches=steps + warmup, limit_val_batches=0, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                         callbacks=[timer], accelerator=accelerator, devices=1, use_distributed_sampler=False)
+                         callbacks=[timer], accelerator=accelerator, devices=1, use_distributed_sampler=False,
+                         precision=precision)
     trainer.fit(module, datamodule=WindowDataModule(store, store.genome_codes(), config))
     wait, compute = sum(timer.wait), sum(timer.compute)
     return {"channels": channels, "workers": workers, "batch": batch, "accelerator": accelerator,

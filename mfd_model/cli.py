@@ -66,7 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         refuse_overwriting_inputs(*_outputs_and_inputs(args, getattr(module, "OUTPUTS", ())))
-        return int(module.run(args) or 0)
+        if not hasattr(args, "threads"):
+            return int(module.run(args) or 0)
+        from .threads import command_threads
+        with command_threads(args.threads):  # --threads, OMP_NUM_THREADS, or the cores not busy
+            return int(module.run(args) or 0)
     except KeyboardInterrupt as interrupt:
         status, name = exit_status(interrupt)
         print(f"mfd {args.command}: interrupted ({name}); temporary outputs removed", file=sys.stderr)

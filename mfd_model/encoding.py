@@ -96,15 +96,22 @@ def reverse_complement(sequence: str) -> str:
     return sequence.translate(_COMPLEMENT_LETTER)[::-1]
 
 
-def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
-    """Reverse complement of base codes (0..4) along the last axis.
+def reverse_complement_codes(codes: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+    """Reverse complement of base codes along the last axis (numpy, or a torch tensor on its device).
+
+    Codes 0..3 (ACGT) become 3..0; any other value (``N``: 4 of :func:`base_codes`, -1 of
+    :func:`base_indices`) stays as it is.
 
     Args:
-        codes: shape=(..., L), uint8, values 0..4.
+        codes: integer codes, shape=(..., L).
     Returns:
-        np.ndarray, the same shape, uint8.
+        the same kind, dtype and shape.
     """
-    return COMPLEMENT_CODE[np.asarray(codes)[..., ::-1]]
+    if _is_tensor(codes):
+        return codes.where((codes < 0) | (codes > 3), 3 - codes).flip(dims=(-1,))
+    codes = np.asarray(codes)
+    flipped = codes[..., ::-1]
+    return np.where((flipped >= 0) & (flipped < 4), 3 - flipped, flipped).astype(codes.dtype, copy=False)
 
 
 def one_hot(codes: np.ndarray | torch.Tensor, dtype: Any = None, n_value: float = 0.0) -> np.ndarray | torch.Tensor:

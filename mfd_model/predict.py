@@ -1,7 +1,12 @@
-"""Batched model calls: one place owns batching, device moves, ``no_grad`` and eval state.
+"""Devices, eval state and the batched call of a function of the model on a tensor.
 
-Every analysis (prediction, features, variant scores, attributions) is "build the inputs,
-then call a function of the model on them in batches" — this module is that call.
+:func:`resolve_device` and :func:`evaluating_on` (eval mode, device, ``torch.inference_mode``, restored
+afterwards) are used by every model call. Model *outputs on windows* (predictions, features, with
+strands, shifts, precision) go through the inference engine, :mod:`mfd_model.inference.engine`.
+:func:`predict` is the plain batched call that remains for work the engine does not do: gradients
+(Integrated Gradients, gradient x input, DeepLIFT re-enable autograd inside ``func``), functions of
+part of the network (first-layer filter activations) and the local recomputation's reference
+batches (:mod:`mfd_model.local`).
 """
 from __future__ import annotations
 

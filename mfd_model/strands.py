@@ -3,29 +3,23 @@
 Every analysis that looks at both strands computes the same thing on a window and on its reverse
 complement, then merges the two, elementwise:
 
-    mfd predict --reverse-complement      probabilities                        mean
-    mfd evaluate / mfd importance         probabilities, features              mean
+    mfd predict --rc                      probabilities                        mean
+    mfd evaluate / mfd importance         probabilities, features              mean / both kept
     mfd embed / attribute (embed.py)      features                             fwd / rc / mean / concat
     mfd score-variants (variants/scores)  per-strand scores (kipoi-veff)       mean / median / max / min / absmax
 
-:func:`merge_strands` is that merge; :func:`predict_strands` computes the two strands of a set of
-windows in batches (:func:`mfd_model.predict.predict`), :func:`strand_pair` both strands of one
-batch in one model call, and :func:`probabilities_step` the strand-averaged probabilities of one
-batch (``mfd predict``). The variant scorer builds its reverse-complement windows from base
-indices (:func:`mfd_model.variants.effects.reverse_complement_indices`) and merges with
-:func:`merge_strands`.
+:func:`reverse_complement_windows` turns a batch of windows (base codes or one-hot) into its
+reverse complement and :func:`merge_strands` is the merge. Both are applied in one place, the
+inference engine (:mod:`mfd_model.inference.engine`, ``strand=``); the variant scorer merges its
+per-strand scores with :func:`merge_strands` too.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
-
 import numpy as np
 import torch
-from torch import nn
 
-from .encoding import reverse_complement_one_hot
+from .encoding import reverse_complement_codes, reverse_complement_one_hot
 from .errors import MFDError
-from .predict import predict
 
 # ``median`` of two values is their mean; ``absmax`` the value of larger magnitude, forward on ties
 # (kipoi-veff's rc_merging); ``concat`` puts the reverse strand's columns after the forward's.
@@ -63,43 +57,13 @@ def merge_strands(fwd: Array | None, rc: Array | None, how: str = "mean") -> Arr
     return torch.cat([fwd, rc], dim=-1) if xp is torch else np.concatenate([fwd, rc], axis=-1)
 
 
-def strand_pair(func: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``func`` of a batch and of its reverse complement, in one call.
+def reverse_complement_windows(x: Array) -> Array:
+    """Reverse complement of a batch of windows, as the model reads them (numpy or torch).
 
     Args:
-        func: e.g. the model, ``(2b, 4, L) -> (2b, ...)``.
-        x: one-hot DNA, shape=(b, 4, L).
+        x: integer base codes, shape=(N, L) (``N``: 4 or -1), or one-hot DNA, shape=(N, 4, L).
     Returns:
-        ``(forward, reverse_complement)``, each shape=(b, ...).
+        the same kind, dtype and shape.
     """
-    both = func(torch.cat([x, reverse_complement_one_hot(x)]))
-    return both[:len(x)], both[len(x):]
-
-
-def probabilities_step(model: nn.Module, x: torch.Tensor, reverse_complement: bool) -> torch.Tensor:
-    """Probabilities of one batch; with ``reverse_complement`` the mean of both strands.
-
-    Shapes: (b, 4, L) -> (b, O).
-    """
-    if not reverse_complement:
-        return model(x)
-    return merge_strands(*strand_pair(model, x), "mean")
-
-
-def predict_strands(model: nn.Module, X: np.ndarray | torch.Tensor, *, strands: Sequence[str] = ("fwd", "rc"),
-                    func: Callable[[nn.Module, torch.Tensor], torch.Tensor] | None = None, batch_size: int = 256,
-                    device: str | torch.device | None = None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``func(model, x)`` (default the probabilities) of the windows and of their reverse complements.
-
-    Args:
-        X: one-hot DNA, shape=(N, 4, L).
-        strands: which of ``fwd``, ``rc`` to compute.
-        func: what to compute, e.g. ``lambda m, x: m.features(x)``.
-    Returns:
-        ``(fwd, rc)``, each a numpy array shape=(N, ...) as ``func`` gives, or ``None`` when not in ``strands``.
-    """
-    X = torch.as_tensor(X)
-    fwd = predict(model, X, batch_size=batch_size, device=device, func=func).numpy() if "fwd" in strands else None
-    rc = (predict(model, reverse_complement_one_hot(X), batch_size=batch_size, device=device, func=func).numpy()
-          if "rc" in strands else None)
-    return fwd, rc
+    integer = not x.is_floating_point() if isinstance(x, torch.Tensor) else np.asarray(x).dtype.kind in "iu"
+    return reverse_complement_codes(x) if integer else reverse_complement_one_hot(x)

@@ -12,7 +12,7 @@ import torch
 from interpret_helpers import write_fasta
 from toy_models import SEQ_LEN, toy_mfd
 from mfd_model.errors import MFDError
-from mfd_model.strands import STRAND_MERGES, merge_strands, predict_strands, probabilities_step, strand_pair
+from mfd_model.strands import STRAND_MERGES, merge_strands, reverse_complement_windows
 
 BY_HAND = {
     "fwd": lambda f, r: f,
@@ -67,21 +67,21 @@ def test_merge_strands_refuses_unknown():
         merge_strands(np.zeros(2), np.zeros(2), "average")
 
 
-def test_batch_and_batched_strands_match_each_window_alone(model):
-    X = _random_one_hot(5)
-    fwd, rc = _each_alone(model, X)
-    with torch.no_grad():
-        pair = strand_pair(model, X)
-        np.testing.assert_allclose(pair[0].numpy(), fwd, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(pair[1].numpy(), rc, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(probabilities_step(model, X, True).numpy(), (fwd + rc) / 2, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(probabilities_step(model, X, False).numpy(), fwd, rtol=1e-5, atol=1e-6)
-    for batch_size in (1, 2, 5):
-        f, r = predict_strands(model, X, batch_size=batch_size, device="cpu")
-        np.testing.assert_allclose(f, fwd, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(r, rc, rtol=1e-5, atol=1e-6)
-    assert predict_strands(model, X, strands=("rc",), device="cpu")[0] is None
-    assert predict_strands(model, X, strands=("fwd",), device="cpu")[1] is None
+def test_reverse_complement_windows_codes_and_one_hot_by_hand():
+    from mfd_model.encoding import base_codes, base_indices, one_hot_encode, reverse_complement
+
+    seqs = ["ACGTNNAC", "TTGCANCG"]
+    for encode in (base_codes, base_indices):
+        codes = np.stack([encode(s) for s in seqs])
+        want = np.stack([encode(reverse_complement(s)) for s in seqs])
+        np.testing.assert_array_equal(reverse_complement_windows(codes), want)
+        got = reverse_complement_windows(torch.from_numpy(codes))
+        assert got.dtype == torch.from_numpy(codes).dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+    X = np.stack([one_hot_encode(s) for s in seqs])
+    want = np.stack([one_hot_encode(reverse_complement(s)) for s in seqs])
+    np.testing.assert_array_equal(reverse_complement_windows(X), want)
+    np.testing.assert_array_equal(reverse_complement_windows(torch.from_numpy(X)).numpy(), want)
 
 
 @pytest.mark.parametrize("strand", ["fwd", "rc", "mean", "concat"])

@@ -22,7 +22,6 @@ mid-epoch checkpoint had already used, so a resumed run reproduces the uninterru
 from __future__ import annotations
 
 import logging
-import os
 import shlex
 import sys
 import warnings
@@ -171,7 +170,9 @@ def training_threads(t: TrainingParams) -> int:
     """Intra-op threads per process: the CPU cores of this process's share, minus its data workers."""
     if t.threads:
         return t.threads
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from mfd_model.threads import available_cores
+
+    cores = available_cores()
     processes = int(t.devices) if t.accelerator == "cpu" and str(t.devices).isdigit() else 1
     return max(1, cores // max(processes, 1) - t.num_workers)
 

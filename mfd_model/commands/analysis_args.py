@@ -21,7 +21,33 @@ def add_compute_arguments(parser: argparse.ArgumentParser, batch_size: int | Non
                        help="sequences per model call (default " + (f"{batch_size})" if batch_size else
                                                                      "per method: IG 16, gradient 64, ISM 512 mutants)"))
     group.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available)")
+    add_threads_argument(group)
     group.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def add_threads_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--threads``; :func:`mfd_model.cli.main` sets it (:mod:`mfd_model.threads`) for any command that has it."""
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="CPU threads of the model (default: OMP_NUM_THREADS if set, else the cores this "
+                             "process may use (CPU affinity, cgroup quota) minus the 1-minute load average, at "
+                             "least 1: extra threads on busy cores slow PyTorch down several times)")
+
+
+PRECISIONS = ("fp32", "bf16", "tf32")  # mfd_model.inference.engine.PRECISIONS (kept here: no torch at start-up)
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """The inference engine's ``--precision`` and ``--compile`` (docs/inference.md)."""
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                        help="arithmetic of the model: fp32 (default, IEEE float32); bf16 (autocast: on the "
+                             "default model probabilities deviate from fp32 by up to 0.021 and the diff / "
+                             "biological / technical scores by up to 0.017, mean 7e-4; for GPUs, slower on CPUs "
+                             "without bf16 units); tf32 (CUDA GPUs from Ampere on; a CPU computes fp32). "
+                             "See docs/inference.md")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the model, at the first batch (max deviation from fp32 9e-7; on a "
+                             "CPU it needs a C++ compiler and takes 15-100 s, so it pays off only on large "
+                             "jobs; a failure is one error line). See docs/inference.md")
 
 
 def load(model: str | None) -> Any:

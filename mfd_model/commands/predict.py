@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import analysis_args as common
+
 OUTPUTS = ("out",)  # the arguments that name what it writes (never one of its inputs)
 
 
@@ -21,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="output: .tsv / .tsv.gz, .parquet or .h5 (chosen by the extension)")
     parser.add_argument("-m", "--model", help="model: .pt, .ckpt or a Kipoi model folder (default: the packaged "
                                               "default model)")
-    parser.add_argument("--batch-size", type=int, help="windows per model call (default 64 on the CPU, 512 on a GPU)")
+    parser.add_argument("--batch-size", type=int, help="model inputs per call (default 64 on the CPU, 512 on a GPU; "
+                                                        "with --rc half of them are the reverse strands)")
     parser.add_argument("--rc", action="store_true", help="average with the reverse-complement prediction")
     parser.add_argument("--pad", action="store_true",
                         help="score windows that run off a contig end, padded with N (default: skip and report)")
@@ -30,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="predict with Lightning on this many devices (processes; GPUs when available)")
     parser.add_argument("--lightning", action="store_true", help="use the Lightning path even with --devices 1")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
+    common.add_engine_arguments(parser)
+    common.add_threads_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -58,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
         result = predict_intervals(model, args.bed, args.fasta, batch_size=args.batch_size,
                                    reverse_complement=args.rc, pad=args.pad, device=args.device,
                                    devices=args.devices, use_lightning=args.lightning, num_workers=args.workers,
+                                   precision=args.precision, compile=args.compile,
                                    progress=not args.no_progress, workdir=workdir)
         attributes = {"model": str(args.model or "default"), "reverse_complement_averaged": bool(args.rc),
+                      "precision": args.precision,
                       "seq_len": model.config.seq_len,
                       **{f"info.{k}": v for k, v in model.info.items()}}
         write_predictions(out, result.intervals, result.probabilities, result.experiments, attributes)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import analysis_args as common
+
 OUTPUTS = ("out", "vcf_out", "rejects", "parquet_out")  # the arguments that name what it writes (never one of its inputs)
 
 SCORE_NAMES = ("ref", "alt", "diff", "logit_ref", "logit_alt", "logit", "deepsea_effect",
@@ -61,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--devices", help="score with Lightning on this many devices (e.g. 4 GPUs); "
                                           "default: one device, no Lightning")
     parser.add_argument("--accelerator", default="auto", help="Lightning accelerator with --devices (default: auto)")
-    parser.add_argument("--threads", type=int, help="CPU threads for the model (default: PyTorch's)")
+    common.add_threads_argument(parser)
+    common.add_engine_arguments(parser)
     parser.add_argument("--no-incremental", action="store_true",
                         help="compute every alternative window in full instead of from the reference's "
                              "activations (same scores up to float rounding, slower; for checking)")
@@ -70,8 +73,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import sys
-
-    import torch
 
     from ..errors import MFDError
     from ..model_io import load_model
@@ -89,15 +90,14 @@ def run(args: argparse.Namespace) -> int:
         devices = args.devices if args.devices == "auto" else int(args.devices) if args.devices.isdigit() else None
         if devices is None or devices == 0:
             raise MFDError(f"--devices must be a positive number or 'auto', got {args.devices!r}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     model = load_model(args.model)
     options = ScoringOptions(
         scores=args.score, rc_merge=args.rc_merge, shifts=parse_shifts(args.shifts),
         experiments=args.experiments, select=args.select, aggregate=args.aggregate,
         max_allele_length=args.max_allele_length, batch_size=args.batch_size, chunk_size=args.chunk_size,
         workers=args.workers, device=args.device, devices=devices, accelerator=args.accelerator,
-        progress=not args.quiet, incremental=not args.no_incremental)
+        progress=not args.quiet, incremental=not args.no_incremental, precision=args.precision,
+        compile=args.compile)
     summary = score_variants(args.vcf, args.fasta, model, args.out, vcf_out=args.vcf_out,
                              parquet_out=args.parquet_out, rejects=args.rejects, options=options,
                              header_lines=[f"##MFD_model={args.model or 'default'}"])

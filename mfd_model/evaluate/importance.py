@@ -164,7 +164,7 @@ def ablation_importance(model: MFDModel, store: Any, *, ablations: Sequence[Abla
                        fix=f"use some of: {', '.join(c for c in frame.columns if c != id_column)}")
     bins = store_bins(model, store, split=split, max_bins=max_bins, seed=seed, fasta=fasta)
     fwd, rc = strand_outputs(model, bins.genome, bins.chrom, bins.bin_start, bins.bin_size,
-                             func=lambda m, x: m.features(x), batch_size=batch_size, device=device,
+                             output="features", batch_size=batch_size, device=device,
                              progress=progress, desc="features of the bins")
     fwd, rc = torch.as_tensor(fwd), torch.as_tensor(rc)
     means = torch.cat([fwd, rc]).mean(dim=0)                                  # (D,) over both strands

@@ -9,16 +9,15 @@ metadata columns (``assay``, ``target``, ...; multi-valued cells count for each 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ..encoding import one_hot_encode_batch
 from ..errors import MFDError
+from ..inference.engine import Output, predict_windows
+from ..inference.sources import GenomeWindows
 from ..model import MFDModel
-from ..strands import merge_strands, predict_strands
 
 
 def per_experiment_metrics(y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str]) -> pd.DataFrame:
@@ -79,11 +78,21 @@ def summarise_by_metadata(metrics: pd.DataFrame, metadata: pd.DataFrame, columns
     return pd.DataFrame(rows)
 
 
+def bin_windows(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray,
+                bin_size: int) -> GenomeWindows:
+    """The model's windows centred on bins (``N``-padded past contig ends), as the engine reads them.
+
+    Args: as :func:`strand_outputs`.
+    """
+    seq_len = model.config.seq_len
+    starts = np.asarray(bin_start, dtype=np.int64) + bin_size // 2 - seq_len // 2
+    return GenomeWindows(genome, np.asarray(chrom, dtype=object), starts, seq_len)
+
+
 def strand_outputs(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray, bin_size: int, *,
-                   func: Callable[[MFDModel, torch.Tensor], torch.Tensor] | None = None, batch_size: int = 256,
-                   device: str | None = None, chunk_size: int = 2048, progress: bool = True,
-                   desc: str = "predicting bins") -> tuple[np.ndarray, np.ndarray]:
-    """``func(model, window)`` of the window centred on each bin, forward and reverse complement.
+                   output: Output = "probabilities", batch_size: int = 256, device: str | None = None,
+                   progress: bool = True, desc: str = "predicting bins") -> tuple[np.ndarray, np.ndarray]:
+    """``output`` of the window centred on each bin, forward and reverse complement (the inference engine).
 
     Windows of ``seq_len`` bp are centred on each bin (``N``-padded past contig ends).
 
@@ -92,40 +101,27 @@ def strand_outputs(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start
         chrom: contig of each bin (FASTA spelling), length N.
         bin_start: 0-based bin starts, shape=(N,).
         bin_size: bin width in bp.
-        func: what to compute per window (default: probabilities ``model(x)``), e.g.
-            ``lambda m, x: m.features(x)``.
+        output: what to compute per window (:class:`~mfd_model.inference.engine.Engine`'s ``output``:
+            ``probabilities``, ``features`` ...).
     Returns:
-        ``(forward, reverse_complement)``, each shape=(N, ...) as ``func`` gives.
+        ``(forward, reverse_complement)``, each shape=(N, ...) as ``output`` gives.
     """
-    from tqdm.auto import tqdm
-
-    seq_len = model.config.seq_len
-    starts = np.asarray(bin_start, dtype=np.int64) + bin_size // 2 - seq_len // 2
-    fwd, rc = [], []
-    for lo in tqdm(range(0, len(starts), chunk_size), desc=desc, unit="chunk", disable=not progress):
-        hi = min(lo + chunk_size, len(starts))
-        X = torch.as_tensor(one_hot_encode_batch([genome.fetch(chrom[i], int(starts[i]), int(starts[i]) + seq_len)
-                                                  for i in range(lo, hi)]))
-        f, r = predict_strands(model, X, func=func, batch_size=batch_size, device=device)
-        fwd.append(f)
-        rc.append(r)
-    if not fwd:
-        empty = np.zeros((0, model.n_experiments), np.float32)
-        return empty, empty
-    return np.concatenate(fwd), np.concatenate(rc)
+    source = bin_windows(model, genome, chrom, bin_start, bin_size)
+    both = predict_windows(model, source, output=output, strand="both", batch_size=batch_size, device=device,
+                           progress=progress, desc=desc)
+    return both[:, 0], both[:, 1]
 
 
 def predict_bins(model: MFDModel, genome: Any, chrom: Sequence[str], bin_start: np.ndarray, bin_size: int, *,
-                 batch_size: int = 256, device: str | None = None, chunk_size: int = 2048,
-                 progress: bool = True) -> np.ndarray:
-    """Probabilities for bins, forward and reverse complement averaged (:func:`strand_outputs`).
+                 batch_size: int = 256, device: str | None = None, progress: bool = True) -> np.ndarray:
+    """Probabilities for bins, forward and reverse complement averaged (the inference engine, ``strand="mean"``).
 
     Returns:
         float32, shape=(N, O).
     """
-    fwd, rc = strand_outputs(model, genome, chrom, bin_start, bin_size, batch_size=batch_size, device=device,
-                             chunk_size=chunk_size, progress=progress)
-    return merge_strands(fwd, rc, "mean")
+    source = bin_windows(model, genome, chrom, bin_start, bin_size)
+    return predict_windows(model, source, output="probabilities", strand="mean", batch_size=batch_size,
+                           device=device, progress=progress, desc="predicting bins")
 
 
 @dataclass

@@ -16,10 +16,11 @@ import copy
 import torch
 from torch import nn
 
-from mfd_model.encoding import dinucleotide_encode
+from mfd_model.encoding import dinucleotide_encode, dinucleotides_from_codes
 from mfd_model.errors import MFDError
+from mfd_model.heads import BaselineHead, MFDHead
 from mfd_model.model import MFDModel
-from mfd_model.trunk import Residual
+from mfd_model.trunk import BasenjiTrunk, Residual
 
 
 def to_2d(module: nn.Module) -> nn.Module:
@@ -32,15 +33,18 @@ def to_2d(module: nn.Module) -> nn.Module:
         padding = module.padding if isinstance(module.padding, str) else (0, module.padding[0])
         conv = nn.Conv2d(module.in_channels, module.out_channels, (1, module.kernel_size[0]), stride=(1, module.stride[0]),
                          padding=padding, dilation=(1, module.dilation[0]), groups=module.groups,
-                         bias=module.bias is not None)
+                         bias=module.bias is not None, dtype=module.weight.dtype, device=module.weight.device)
         with torch.no_grad():
             conv.weight.copy_(module.weight[:, :, None, :])
             if module.bias is not None:
                 conv.bias.copy_(module.bias)
         return conv
     if isinstance(module, nn.BatchNorm1d):
+        reference = next(iter(module.state_dict().values()), None)
         norm = nn.BatchNorm2d(module.num_features, eps=module.eps, momentum=module.momentum, affine=module.affine,
-                              track_running_stats=module.track_running_stats)
+                              track_running_stats=module.track_running_stats,
+                              dtype=None if reference is None else reference.dtype,
+                              device=None if reference is None else reference.device)
         norm.load_state_dict(module.state_dict())
         return norm
     if isinstance(module, nn.MaxPool1d):
@@ -53,10 +57,14 @@ def to_2d(module: nn.Module) -> nn.Module:
 
 
 class ChannelsLastMFD(nn.Module):
-    """Inference copy of an :class:`MFDModel`. Shapes: (N, 4, seq_len) one-hot -> (N, O) probabilities."""
+    """Inference copy of an :class:`MFDModel`.
+
+    Shapes: (N, 4, seq_len) one-hot or (N, seq_len) integer base codes -> (N, O) probabilities.
+    """
 
     def __init__(self, model: MFDModel) -> None:
         super().__init__()
+        was_training = model.training
         trunk = model.eval().trunk
         self.seq_len = model.config.seq_len
         self.n_experiments = model.n_experiments
@@ -66,29 +74,55 @@ class ChannelsLastMFD(nn.Module):
         self.feature_norm = copy.deepcopy(model.feature_norm)
         with torch.no_grad():
             weight, bias = model.experiment_weights()
+        model.train(was_training)
         self.register_buffer("head_weight", weight.detach().clone())  # (O, latent)
         self.register_buffer("head_bias", bias.detach().clone())  # (O,)
         self.eval().to(memory_format=torch.channels_last)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent features, shape=(N, latent_dim), from one-hot DNA shape=(N, 4, seq_len)."""
-        if x.ndim != 3 or tuple(x.shape[1:]) != (4, self.seq_len):
-            raise ValueError(f"expected one-hot DNA of shape (N, 4, {self.seq_len}), got {tuple(x.shape)}")
-        h = dinucleotide_encode(x.to(self.head_weight.dtype))[:, :, None, :]
-        h = self.trunk(h.contiguous(memory_format=torch.channels_last))
+        """Latent features, shape=(N, latent_dim), from one-hot DNA shape=(N, 4, seq_len) or
+        integer base codes shape=(N, seq_len) (as :class:`MFDModel` reads them)."""
+        dtype = self.head_weight.dtype
+        if x.ndim == 2 and not x.is_floating_point() and x.shape[1] == self.seq_len:
+            h = dinucleotides_from_codes(x, dtype)
+        elif x.ndim == 3 and tuple(x.shape[1:]) == (4, self.seq_len):
+            h = dinucleotide_encode(x.to(dtype))
+        else:
+            raise ValueError(f"expected one-hot DNA of shape (N, 4, {self.seq_len}) or base codes of shape "
+                             f"(N, {self.seq_len}), got {tuple(x.shape)}")
+        h = self.trunk(h[:, :, None, :].contiguous(memory_format=torch.channels_last))
         if self.crop:
             h = h[:, :, :, self.crop:-self.crop]
         return self.feature_norm(self.embed(h)[:, :, 0, 0])
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Shapes: (N, 4, seq_len) -> (N, O)."""
+        """Shapes: (N, 4, seq_len) or (N, seq_len) -> (N, O)."""
         return torch.addmm(self.head_bias, self.features(x), self.head_weight.T)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Probabilities. Shapes: (N, 4, seq_len) -> (N, O)."""
+        """Probabilities. Shapes: (N, 4, seq_len) or (N, seq_len) -> (N, O)."""
         return torch.sigmoid(self.logits(x))
 
 
+def rebuildable(model: nn.Module) -> bool:
+    """Whether :class:`ChannelsLastMFD` computes what ``model`` computes: an :class:`MFDModel` with
+    the forward pass as written (not overridden), exactly a :class:`~mfd_model.trunk.BasenjiTrunk` and
+    one of the two heads (linear in the features at inference: ``W``, ``b`` of ``experiment_weights()``)."""
+    return (isinstance(model, MFDModel) and type(model.trunk) is BasenjiTrunk
+            and type(model.trunk).forward is BasenjiTrunk.forward and type(model.head) in (MFDHead, BaselineHead)
+            and all(getattr(type(model), name) is getattr(MFDModel, name)
+                    for name in ("forward", "logits", "features", "_order2", "logits_from_features")))
+
+
 def inference_model(model: MFDModel, device: torch.device | str) -> nn.Module:
-    """What to run for prediction on ``device``: the channels-last copy on the CPU, the model elsewhere."""
-    return ChannelsLastMFD(model) if torch.device(device).type == "cpu" else model.eval()
+    """What to run for prediction on ``device``: the channels-last copy on the CPU, the model elsewhere.
+
+    A model the copy cannot be built from (:func:`rebuildable`, or a trunk module it does not know)
+    is run as it is.
+    """
+    if torch.device(device).type != "cpu" or not rebuildable(model):
+        return model
+    try:
+        return ChannelsLastMFD(model)
+    except MFDError:
+        return model

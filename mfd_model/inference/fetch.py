@@ -1,5 +1,8 @@
 """Model windows from a FASTA, fast: batched reads, base codes, vectorised one-hot encoding.
 
+The engine's FASTA windows (:class:`mfd_model.inference.sources.GenomeWindows`) and Kipoi's
+dataloader read through here.
+
 ``mfd predict`` reads whole batches of windows straight from the FASTA (a small job: no genome
 code cache needed, :mod:`mfd_model.genome_codes`): windows close to each other on a contig are
 cut from one FASTA read (one BGZF decompression instead of one per window), turned into base
@@ -9,11 +12,8 @@ decided by :func:`mfd_model.interpret.windows.centred_windows`.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import torch
 
 from mfd_model.encoding import base_codes, one_hot
 from mfd_model.genome import Genome
@@ -60,32 +60,3 @@ def fetch_windows(genome: Genome, contigs: np.ndarray, starts: np.ndarray, lengt
         np.ndarray, shape=(N, 4, length), float32.
     """
     return one_hot(fetch_codes(genome, contigs, starts, length), n_value=n_value)
-
-
-class WindowBatches(torch.utils.data.Dataset):
-    """Batches of one-hot windows, in genomic order so each batch is read with few FASTA accesses.
-
-    Items are whole batches (use ``DataLoader(batch_size=None)``) so encoding is vectorised;
-    ``index`` says which windows (rows of the result) a batch holds. Picklable: the FASTA is
-    reopened lazily in each worker process.
-
-    Item: ``{"index": LongTensor (b,), "x": FloatTensor (b, 4, seq_len)}``.
-    """
-
-    def __init__(self, fasta: str | Path, contigs: np.ndarray, starts: np.ndarray, length: int,
-                 batch_size: int) -> None:
-        self.genome = Genome(fasta)
-        self.contigs = np.asarray(contigs, dtype=object)
-        self.starts = np.asarray(starts, dtype=np.int64)
-        self.length = length
-        self.batch_size = batch_size
-        self.order = np.lexsort((self.starts, pd.factorize(self.contigs)[0])) if len(self.starts) else \
-            np.zeros(0, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return -(-len(self.starts) // self.batch_size)
-
-    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
-        index = self.order[k * self.batch_size:(k + 1) * self.batch_size]
-        x = fetch_windows(self.genome, self.contigs[index], self.starts[index], self.length)
-        return {"index": torch.from_numpy(index), "x": torch.from_numpy(x)}

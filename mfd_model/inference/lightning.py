@@ -7,16 +7,17 @@ below) and ``mfd score-variants --devices N`` (:mod:`mfd_model.variants.parallel
 command is not re-executed per device; in-process for one), a device or accelerator the machine
 lacks as one :class:`~mfd_model.errors.MFDError` line, Lightning's advice and info logs kept off
 the command's output. :class:`DeviceModule` makes each spawned process die with its parent and,
-on the CPU, share the cores instead of oversubscribing them.
+on the CPU, share the command's threads (:mod:`mfd_model.threads`) instead of oversubscribing the cores.
 
-``mfd predict``'s module and writer: every process writes its rows straight into a shared
-memory-mapped ``.npy`` result by interval index, so nothing is gathered through the processes and
-padding duplicates of the distributed sampler just rewrite identical rows.
+``mfd predict``'s module and writer: each process runs the inference engine's own step
+(:meth:`mfd_model.inference.engine.Engine.step`, on the engine's :class:`~.engine.WindowBatches`)
+and writes its rows straight into a shared memory-mapped ``.npy`` result by interval index, so
+nothing is gathered through the processes and padding duplicates of the distributed sampler just
+rewrite identical rows.
 """
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -27,11 +28,10 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import BasePredictionWriter
 
 from mfd_model.errors import MFDError
-from mfd_model.model import MFDModel
 from mfd_model.processes import die_with_parent, worker_init_fn
-from mfd_model.strands import probabilities_step
 
-from .fetch import WindowBatches
+from .engine import Engine
+from .sources import WindowSource
 
 # Advice that does not apply here: batches carry their own row indices (no batch-index
 # bookkeeping), iterable datasets and few workers are deliberate; a torch / Lightning version note.
@@ -62,8 +62,8 @@ class DeviceModule(LightningModule):
         world = self.trainer.world_size
         if world > 1:
             die_with_parent()
-        if self.device.type == "cpu" and world > 1:
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+        if self.device.type == "cpu" and world > 1:  # the command's threads (mfd_model.threads), shared
+            torch.set_num_threads(max(1, getattr(self, "command_threads", 1) // world))
 
 
 def trainer_predict(module: DeviceModule, loader: torch.utils.data.DataLoader, writer: BasePredictionWriter, *,
@@ -83,6 +83,7 @@ def trainer_predict(module: DeviceModule, loader: torch.utils.data.DataLoader, w
     for logger in quiet:  # no "GPU available", tips and the like around our own progress report
         logger.setLevel(logging.WARNING)
     several = devices not in (1, "1")
+    module.command_threads = torch.get_num_threads()  # a spawned process starts with PyTorch's default
     try:
         try:
             trainer = Trainer(accelerator=accelerator, devices=devices, strategy="ddp_spawn" if several else "auto",
@@ -100,21 +101,19 @@ def trainer_predict(module: DeviceModule, loader: torch.utils.data.DataLoader, w
 
 
 class PredictionModule(DeviceModule):
-    """Wraps the model for ``Trainer.predict``: a batch ``{"index", "x"}`` -> probabilities (b, O)."""
+    """Wraps the inference engine for ``Trainer.predict``: a batch ``{"index", "x"}`` -> outputs (b, ...)."""
 
-    def __init__(self, model: MFDModel, reverse_complement: bool) -> None:
+    def __init__(self, engine: Engine) -> None:
         super().__init__()
-        self.model = model
-        self.reverse_complement = reverse_complement
+        self.engine = engine
+        self.model = engine.model  # registered, so Lightning moves it to the device
 
     def on_predict_start(self) -> None:
-        from .fast_model import inference_model
-
         super().on_predict_start()
-        self.net = inference_model(self.model, self.device).to(self.device)
+        self.runner = self.engine.on(self.device)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return probabilities_step(self.net, batch["x"], self.reverse_complement)
+        return self.runner.step(batch["x"])
 
 
 class MemmapWriter(BasePredictionWriter):
@@ -137,12 +136,12 @@ class MemmapWriter(BasePredictionWriter):
             self._out = None
 
 
-def lightning_predict(model: MFDModel, dataset: WindowBatches, result_path: str | Path, *,
-                      reverse_complement: bool = False, devices: int = 1, num_workers: int = 0,
-                      progress: bool = True) -> None:
-    """Fill ``result_path`` (an (N, O) float32 ``.npy`` created by the caller) with probabilities."""
+def lightning_predict(engine: Engine, source: WindowSource, result_path: str | Path, *, devices: int = 1,
+                      num_workers: int = 0, progress: bool = True) -> None:
+    """Fill ``result_path`` (an (N, ...) float32 ``.npy`` created by the caller) with ``engine``'s outputs
+    of the windows of ``source``."""
+    dataset = engine.batches(source)
     loader = torch.utils.data.DataLoader(dataset, batch_size=None, shuffle=False, num_workers=num_workers,
                                          worker_init_fn=worker_init_fn())
     devices = max(1, min(devices, len(dataset)))  # a device without a batch would fail Lightning's sampler
-    trainer_predict(PredictionModule(model.eval(), reverse_complement), loader, MemmapWriter(result_path),
-                    devices=devices, progress=progress)
+    trainer_predict(PredictionModule(engine), loader, MemmapWriter(result_path), devices=devices, progress=progress)

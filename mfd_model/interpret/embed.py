@@ -20,7 +20,9 @@ import torch
 
 from ..errors import MFDError
 from ..model import MFDModel
-from ..strands import merge_strands, predict_strands
+from ..inference.engine import predict_windows
+from ..inference.sources import GenomeWindows
+from ..strands import merge_strands
 from .windows import Windows
 
 FEATURE_SETS = ("bio", "tech", "full")
@@ -62,18 +64,24 @@ def feature_names(model: MFDModel, feature_set: str, strand: str = "mean") -> li
     return out
 
 
-def strand_features(model: MFDModel, X: np.ndarray | torch.Tensor, *, strand: str = "mean",
-                    batch_size: int = 256, device: str | None = None) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Full latent features of the forward and/or reverse-complement sequences.
+def strand_features(model: MFDModel, X: np.ndarray | torch.Tensor | GenomeWindows, *, strand: str = "mean",
+                    shifts: Sequence[int] = (0,), batch_size: int = 256, device: str | None = None,
+                    progress: bool = False) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Full latent features of the forward and/or reverse-complement sequences (the inference engine).
 
     Args:
-        X: one-hot DNA, shape=(N, 4, seq_len).
+        X: one-hot DNA, shape=(N, 4, seq_len), or a window source (shifts need one).
         strand: which strands are needed (``fwd`` / ``rc`` / ``mean`` / ``concat``).
+        shifts: window shifts the features are averaged over (per strand).
     Returns:
         ``(fwd, rc)``, each float32 shape=(N, latent_dim) or ``None`` when not needed.
     """
-    return predict_strands(model, X, strands=(strand,) if strand in ("fwd", "rc") else ("fwd", "rc"),
-                           func=lambda m, x: m.features(x), batch_size=batch_size, device=device)
+    one = strand in ("fwd", "rc")
+    feats = predict_windows(model, X, output="features", strand=strand if one else "both", shifts=shifts,
+                            batch_size=batch_size, device=device, progress=progress, desc="embedding")
+    if one:
+        return (feats, None) if strand == "fwd" else (None, feats)
+    return feats[:, 0], feats[:, 1]
 
 
 def combine_strands(model: MFDModel, fwd: np.ndarray | None, rc: np.ndarray | None, feature_set: str,
@@ -136,39 +144,21 @@ class Embedding:
 
 def embed_windows(model: MFDModel, windows: Windows, feature_sets: Sequence[str] = ("full",), *,
                   strand: str = "mean", shifts: Sequence[int] = (0,), batch_size: int = 256,
-                  device: str | None = None, chunk_size: int = 2048, progress: bool = True) -> Embedding:
-    """Features of every window, averaged over ``shifts``, read from the genome chunk by chunk.
+                  device: str | None = None, progress: bool = True) -> Embedding:
+    """Features of every window, averaged over ``shifts`` (per strand), read from the genome batch by batch.
 
     Returns:
         :class:`Embedding` with one row per window (input order).
     """
-    from tqdm.auto import tqdm
-
     sets = check_feature_sets(model, feature_sets)
     if strand not in STRAND_MODES:
         raise MFDError(f"unknown strand mode {strand!r}", fix=f"use one of {', '.join(STRAND_MODES)}")
     if windows.seq_len != model.config.seq_len:
         raise ValueError(f"windows are {windows.seq_len} bp, the model reads {model.config.seq_len} bp")
     shifts = tuple(int(s) for s in shifts) or (0,)
-    out = {name: [] for name in sets}
-    bar = tqdm(total=len(windows) * len(shifts), desc="embedding", unit="seq", disable=not progress)
-    for lo in range(0, len(windows), chunk_size):
-        rows = np.arange(lo, min(lo + chunk_size, len(windows)))
-        fwd_sum = rc_sum = None
-        for shift in shifts:
-            fwd, rc = strand_features(model, windows.one_hot(rows, shift=shift), strand=strand,
-                                      batch_size=batch_size, device=device)
-            fwd_sum = fwd if fwd_sum is None else fwd_sum + fwd
-            rc_sum = rc if rc_sum is None else rc_sum + rc
-            bar.update(len(rows))
-        fwd_mean = None if fwd_sum is None else fwd_sum / len(shifts)
-        rc_mean = None if rc_sum is None else rc_sum / len(shifts)
-        for name in sets:
-            out[name].append(combine_strands(model, fwd_mean, rc_mean, name, strand))
-    bar.close()
-    features = {name: (np.concatenate(parts) if parts else
-                       np.zeros((0, len(feature_names(model, name, strand))), np.float32))
-                for name, parts in out.items()}
+    fwd, rc = strand_features(model, GenomeWindows.of(windows), strand=strand, shifts=shifts,
+                              batch_size=batch_size, device=device, progress=progress)
+    features = {name: combine_strands(model, fwd, rc, name, strand) for name in sets}
     return Embedding(windows.ids, windows.chrom, windows.start, windows.end, features,
                      {name: feature_names(model, name, strand) for name in sets}, strand, shifts,
                      dict(windows.skipped))

@@ -18,10 +18,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..model import MFDModel
-from ..predict import predict
+from ..inference.engine import Engine
 from .ersatz import insert_motif
 from .targets import Scale, Target, target_values
 
@@ -52,9 +51,10 @@ def global_importance(model: MFDModel, background: np.ndarray, motif: np.ndarray
     if position is None:
         position = (background.shape[2] - k) // 2
     with_motif = insert_motif(background, motif, position)
-    func = lambda m, x: target_values(m, x, targets, scale)  # noqa: E731
-    without = predict(model, torch.as_tensor(background), batch_size=batch_size, device=device, func=func).double().numpy()
-    with_ = predict(model, torch.as_tensor(with_motif), batch_size=batch_size, device=device, func=func).double().numpy()
+    engine = Engine(model, output=lambda m, x: target_values(m, x, targets, scale), batch_size=batch_size,
+                    device=device)
+    without = engine.predict(background).astype(np.float64)
+    with_ = engine.predict(with_motif).astype(np.float64)
     return paired_effects(without, with_, targets, atol=atol)
 
 

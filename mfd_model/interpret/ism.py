@@ -5,7 +5,7 @@ of a window ``[start, end)`` and every base ``b`` other than the reference (0 at
 reference base and outside the window). Two equivalent engines:
 
 * ``method="full"`` — the mutants are built with :func:`.ersatz.substitutions` and run through
-  :func:`mfd_model.predict.predict` in batches: the definition, for any model;
+  the inference engine (:class:`mfd_model.inference.engine.Engine`) in batches: the definition, for any model;
 * ``method="fast"`` (default) — :class:`mfd_model.local.LocalTrunk` recomputes each layer only where a
   substitution changes it. Same numbers (to float rounding), several times less work; if the
   model holds a layer it does not know, it falls back to ``full`` with a warning.
@@ -22,8 +22,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..inference.engine import Engine
 from ..model import MFDModel
-from ..predict import evaluating_on, predict, resolve_device
+from ..predict import evaluating_on, resolve_device
 from .ersatz import substitution_list, substitutions
 from .targets import Scale, Target, target_values, values_from_features
 
@@ -78,15 +79,16 @@ def saturation_mutagenesis(model: MFDModel, X: np.ndarray | torch.Tensor, target
 
 def _ism_full(model: MFDModel, X: np.ndarray, targets: Sequence[Target], start: int, end: int, scale: Scale,
               batch_size: int, device: str | None, progress: bool) -> np.ndarray:
-    """The definition: every mutant through :func:`predict`."""
+    """The definition: every mutant through the inference engine."""
     from tqdm.auto import tqdm
 
-    func = lambda m, x: target_values(m, x, targets, scale)  # noqa: E731
+    engine = Engine(model, output=lambda m, x: target_values(m, x, targets, scale), batch_size=batch_size,
+                    device=device)
     out = np.zeros((X.shape[0], len(targets), 4, X.shape[2]), dtype=np.float32)
-    reference = predict(model, X, batch_size=batch_size, device=device, func=func).numpy()
+    reference = engine.predict(X)
     for n in tqdm(range(X.shape[0]), desc="ISM (full)", unit="seq", disable=not progress):
         X_mut, positions, bases = substitutions(X[n], start, end)
-        values = predict(model, X_mut, batch_size=batch_size, device=device, func=func).numpy()
+        values = engine.predict(X_mut)
         out[n][:, bases, positions] = (values - reference[n]).T
     return out
 

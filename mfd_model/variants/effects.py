@@ -3,9 +3,11 @@
 For a chunk of alleles (see :mod:`.windows`) this module
 
 1. runs the trunk once per distinct window -- the reference windows of a site are computed once
-   for all its ALTs -- with the reference and alternative windows of both strands in the same
-   batches (:func:`mfd_model.predict.predict`); sequences arrive as int8 base indices and are
-   turned into the model's dinucleotide input on the device, vectorised;
+   for all its ALTs; SNV / short-MNV alternatives are recomputed locally from the reference's
+   activations (:mod:`mfd_model.local`), every other window (indels, ``incremental=False``) in
+   the inference engine (:class:`mfd_model.inference.engine.Engine`, both strands in one call);
+   sequences arrive as int8 base indices and are turned into the model's dinucleotide input on
+   the device, vectorised;
 2. applies the output layer ``logit = s_bio . w_bio + s_tech . w_tech + b`` (``W, b`` =
    :meth:`MFDModel.experiment_weights`, restricted to the selected experiments, in float64) to
    the latent features of ref and alt, and to the swapped pairs ``[bio(alt), tech(ref)]``
@@ -22,7 +24,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..encoding import dinucleotides_from_codes
+from ..encoding import dinucleotides_from_codes, reverse_complement_codes
+from ..inference.engine import Engine, default_batch_size
 from ..local import LocalTrunk, supported
 from ..model import MFDModel
 from ..predict import predict, resolve_device
@@ -32,11 +35,6 @@ from .windows import VariantChunk
 
 KINDS = ("ref", "alt", "bio", "tech")
 NARROW = 16  # alternatives changing at most this many consecutive bases are recomputed locally
-
-
-def reverse_complement_indices(windows: np.ndarray) -> np.ndarray:
-    """Reverse complement of base-index windows (A<->T, C<->G, N stays N). Shape kept (..., L)."""
-    return np.where(windows >= 0, 3 - windows, windows)[..., ::-1].astype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -68,6 +66,9 @@ class VariantEffectPredictor:
             (:mod:`mfd_model.local`, the engine of fast ISM too; exact up to float rounding, most of an
             SNV's alternative work saved); ``False`` runs every window in full. Ignored for trunks it
             does not support.
+        precision: ``fp32``, ``bf16`` or ``tf32`` (:class:`~mfd_model.inference.engine.Engine`), for the
+            full windows and the local recomputation alike.
+        compile: ``torch.compile`` the network that computes full windows.
 
     The model is put in eval mode and moved to ``device``.
     """
@@ -75,15 +76,16 @@ class VariantEffectPredictor:
     def __init__(self, model: MFDModel, scores: Sequence[str] | None = None,
                  selection: ExperimentSelection | None = None, rc_merge: str = "mean",
                  device: str | torch.device | None = None, batch_size: int | None = None,
-                 incremental: bool = True) -> None:
+                 incremental: bool = True, precision: str = "fp32", compile: bool = False) -> None:
         self.model = model.eval()
-        self.device = resolve_device(device)
-        self.model.to(self.device)
+        self._device = resolve_device(device)
+        self.model.to(self._device)
+        self.precision, self.compile = precision, bool(compile)
         self.scores: list[Score] = check_scores(list(scores or default_scores(model.is_mfd)), model.is_mfd)
         merge_strands(np.zeros((0, 2, 0)), rc_merge)  # an unknown merge fails now, not at the first chunk
         self.rc_merge = rc_merge
         self.selection = selection or select_experiments(model)
-        self.batch_size = int(batch_size or (64 if self.device.type == "cpu" else 512))
+        self.batch_size = int(batch_size or default_batch_size(self._device))
         needed = {kind for score in self.scores for kind in score.kinds}
         self.kinds = tuple(k for k in KINDS if k in needed)
         with torch.no_grad():
@@ -95,6 +97,24 @@ class VariantEffectPredictor:
         self.latent_dim = model.config.latent_dim
         self.dtype = next(model.parameters(), torch.empty(0)).dtype
         self.incremental = bool(incremental) and supported(model)
+        self.engine = self._engine()
+
+    def _engine(self) -> Engine:
+        """The inference engine of the full windows: latent features of both strands (or the forward)."""
+        return Engine(self.model, output="features", strand="both" if self.rc_merge != "none" else "fwd",
+                      batch_size=self.batch_size, device=self._device, precision=self.precision,
+                      compile=self.compile)
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    @device.setter
+    def device(self, device: str | torch.device) -> None:
+        """Move to ``device`` (a Lightning process's): the model and the engine."""
+        self._device = resolve_device(device)
+        self.model.to(self._device)
+        self.engine = self._engine()
 
     @property
     def strands(self) -> int:
@@ -107,17 +127,15 @@ class VariantEffectPredictor:
 
     # ------------------------------------------------------------------ model calls
     def features(self, windows: np.ndarray) -> torch.Tensor:
-        """Latent features of base-index windows on every strand.
+        """Latent features of base-index windows on every strand (the inference engine).
 
         Args:
             windows: shape=(N, L), int8.
         Returns:
             torch.Tensor, shape=(N, S, latent_dim), float64 on the CPU.
         """
-        stacked = [windows] + ([reverse_complement_indices(windows)] if self.strands == 2 else [])
-        x = torch.from_numpy(np.ascontiguousarray(np.concatenate(stacked)))
-        out = predict(self.model, x, batch_size=self.batch_size, device=self.device, func=lambda m, x: m.features(x))
-        return out.to(torch.float64).reshape(self.strands, windows.shape[0], -1).transpose(0, 1)
+        out = torch.from_numpy(self.engine.predict(np.ascontiguousarray(windows))).to(torch.float64)
+        return out.reshape(windows.shape[0], self.strands, -1)
 
     def _logit_parts(self, feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``(s_bio . w_bio, s_tech . w_tech)`` (MFD) or ``(s . w, None)``; shapes (..., E)."""
@@ -181,7 +199,7 @@ class VariantEffectPredictor:
         if len(wide):
             alt_feats[wide[:, 0], wide[:, 1]] = self.features(chunk.alt_windows[wide[:, 0], wide[:, 1]])
         for strand in range(self.strands):
-            refs = chunk.ref_windows if strand == 0 else reverse_complement_indices(chunk.ref_windows)
+            refs = chunk.ref_windows if strand == 0 else reverse_complement_codes(chunk.ref_windows)
             for r0 in range(0, R, self.batch_size):
                 r1 = min(R, r0 + self.batch_size)
                 groups, patches = [], []
@@ -193,7 +211,7 @@ class VariantEffectPredictor:
                     lo, hi = int(first[alleles, k].min()), int(last[alleles, k].max()) + 1   # bases that differ
                     alts = chunk.alt_windows[alleles, k]
                     if strand == 1:
-                        alts, (lo, hi) = reverse_complement_indices(alts), (L - hi, L - lo)
+                        alts, (lo, hi) = reverse_complement_codes(alts), (L - hi, L - lo)
                     lo16, hi16 = max(0, lo - 1), hi                    # 2-mers touching a changed base
                     window = np.full((len(alleles), hi16 - lo16 + 1), -1, dtype=np.int8)
                     take = alts[:, lo16:hi16 + 1]
@@ -205,11 +223,13 @@ class VariantEffectPredictor:
                 sizes = [len(a) for a, _ in groups]
 
                 def run(model: MFDModel, x: torch.Tensor) -> torch.Tensor:
-                    engine = LocalTrunk(model)
-                    ref_part = engine.set_reference_dinucleotides(dinucleotides_from_codes(x, self.dtype))
-                    alt_parts = [engine.features_of_changes(rows.to(x.device), values.to(x.device), lo)
-                                 for rows, lo, values in patches]
-                    return torch.cat([ref_part, *alt_parts])
+                    local = LocalTrunk(model)
+                    with self.engine.precision_context():
+                        ref_part = local.set_reference_dinucleotides(dinucleotides_from_codes(x, self.dtype))
+                        alt_parts = [local.features_of_changes(rows.to(x.device), values.to(x.device), lo)
+                                     for rows, lo, values in patches]
+                    out = torch.cat([ref_part, *alt_parts])
+                    return out.float() if out.dtype in (torch.bfloat16, torch.float16) else out
 
                 out = predict(self.model, torch.from_numpy(np.ascontiguousarray(refs[r0:r1])),
                               batch_size=r1 - r0, device=self.device, func=run).to(torch.float64)

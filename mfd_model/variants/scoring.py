@@ -61,6 +61,8 @@ class ScoringOptions:
         progress: show a progress bar.
         incremental: compute SNV alternatives from the reference's activations (exact; see
             :mod:`mfd_model.local`); ``False`` computes every window in full.
+        precision: ``fp32``, ``bf16`` or ``tf32`` (the inference engine's, docs/inference.md).
+        compile: ``torch.compile`` the network of the full windows.
     """
 
     scores: Sequence[str] | None = None
@@ -78,6 +80,8 @@ class ScoringOptions:
     accelerator: str = "auto"
     progress: bool = True
     incremental: bool = True
+    precision: str = "fp32"
+    compile: bool = False
 
 
 @dataclass
@@ -216,7 +220,8 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
     selection = select_experiments(model, options.experiments, options.select, options.aggregate)
     predictor = VariantEffectPredictor(model, options.scores, selection, options.rc_merge,
                                        device=options.device, batch_size=options.batch_size,
-                                       incremental=options.incremental)
+                                       incremental=options.incremental, precision=options.precision,
+                                       compile=options.compile)
     if dataloader is None:
         dataloader = VariantWindowDl(str(vcf_file), str(fasta_file), seq_len=model.config.seq_len,
                                      shifts=options.shifts, max_allele_length=options.max_allele_length,
@@ -227,7 +232,8 @@ def score_variants(vcf_file: str | Path, fasta_file: str | Path, model: MFDModel
     if vcf_out is not None and not dataloader.keep_text:
         dataloader.keep_text = True
     meta = [f"##MFD_scoreVariants=<shifts=\"{','.join(map(str, dataloader.spec.shifts))}\","
-            f"rc_merge={options.rc_merge},seq_len={dataloader.spec.seq_len}>", *header_lines]
+            f"rc_merge={options.rc_merge},seq_len={dataloader.spec.seq_len},precision={options.precision}>",
+            *header_lines]
     outputs = Outputs(tsv=tsv, rejects=rejects, vcf=vcf_out, parquet=parquet_out, header=dataloader.header,
                       columns=predictor.column_names,
                       descriptions={name: s.description for name, s in SCORES.items()}, extra_meta=meta)
