@@ -23,6 +23,9 @@ Parts (``--parts``, default ``auto`` = every part whose inputs are given):
   ``--biological-columns`` / ``--technical-columns``; with ``--simulated`` its
   ``truth/bins.tsv.gz``) also linear probes of bio / tech / full features against it.
 
+* ``interpretation`` (``--importance DIR`` from ``mfd importance``, ``--motifs DIR`` from
+  ``mfd motifs discover``, repeatable): their tables in the report (:mod:`mfd_model.evaluate.interpretation`).
+
 ``--simulated DIR`` only fills in what is not given: ``--fasta``, ``--enhancers``,
 ``--variant-labels``, ``--truth-bins``. With ``--baseline-model`` the performance part
 evaluates the baseline on the same bins; the run ends with the paper's claims checked
@@ -38,7 +41,7 @@ from .check_disentanglement import add_truth_role_arguments
 
 OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
 
-PARTS = ("performance", "enhancers", "variants", "diagnostics")
+PARTS = ("performance", "enhancers", "variants", "diagnostics", "interpretation")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,6 +101,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     diag.add_argument("--diagnostic-bed", metavar="BED", help="regions for the subspace diagnostics (default: random windows)")
     diag.add_argument("--diagnostic-bins", type=int, default=3000, help="sequences for the diagnostics (default 3000)")
     diag.add_argument("--adversary-steps", type=int, default=300, help="training steps of the post-hoc adversaries")
+
+    interp = parser.add_argument_group("interpretation")
+    interp.add_argument("--importance", metavar="DIR", help="an 'mfd importance' output folder: its ablation table")
+    interp.add_argument("--motifs", action="append", default=[], metavar="DIR",
+                        help="an 'mfd motifs discover' output folder: its patterns and matches (repeatable)")
     common.add_compute_arguments(parser)
 
 
@@ -115,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     for path, what in ((args.store, "label store"), (args.fasta, "FASTA file"), (args.variant_scores, "variant scores"),
                        (args.baseline_variant_scores, "baseline variant scores"),
                        (args.variant_labels, "variant labels"), (args.truth_bins, "truth bin table"),
-                       (args.diagnostic_bed, "diagnostic BED")):
+                       (args.diagnostic_bed, "diagnostic BED"), (args.importance, "importance folder"),
+                       *((m, "motif discovery folder") for m in args.motifs)):
         if path and not Path(path).exists():
             raise MFDError(f"{what} not found", path=path, fix="check the path")
     for name in ("max_bins", "folds", "repeats", "max_per_class", "random_negatives", "diagnostic_bins",
@@ -127,10 +136,12 @@ def run(args: argparse.Namespace) -> int:
         "enhancers": bool(enhancer_sets),
         "variants": bool(args.variant_scores) and bool(args.variant_labels or (sim and sim.variants)),
         "diagnostics": bool(sim or args.fasta or args.diagnostic_bed or args.truth_bins),
+        "interpretation": bool(args.importance or args.motifs),
     }
     needs = {"performance": "--store STORE", "enhancers": "--enhancers TISSUE=POS.bed,NEG.bed (or --simulated)",
              "variants": "--variant-scores TSV and --variant-labels (or --simulated)",
-             "diagnostics": "--simulated DIR, --truth-bins TSV, --fasta FASTA or --diagnostic-bed BED"}
+             "diagnostics": "--simulated DIR, --truth-bins TSV, --fasta FASTA or --diagnostic-bed BED",
+             "interpretation": "--importance DIR or --motifs DIR"}
     if (args.biological_columns or args.technical_columns) and not (args.truth_bins or (sim and sim.bins)):
         raise MFDError("--biological-columns / --technical-columns name columns of a truth table, but none is given",
                        fix="add --truth-bins TSV (or --simulated DIR)")
@@ -171,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
             _variants(args, sim, model, out, report, summary)
         if "diagnostics" in parts:
             _diagnostics(args, sim, model, out, report, summary)
+        if "interpretation" in parts:
+            _interpretation(args, out, report, summary)
         if skipped:
             report.append("Not run: " + "; ".join(f"{p} ({reasons[p]})" for p in skipped) + "\n")
         summary["claims"] = check_claims(summary)
@@ -192,6 +205,26 @@ def _section(title: str, report: list[str], table, note: str = "") -> None:
         print(note)
     print(text_table(table))
     report.append(f"## {title}\n\n" + (f"{note}\n\n" if note else "") + markdown(table) + "\n")
+
+
+# ============================================================================ interpretation
+def _interpretation(args, out, report, summary) -> None:
+    from ..evaluate.interpretation import importance_table, motif_table
+
+    if args.importance:
+        table, info = importance_table(args.importance)
+        table.to_csv(out / "importance.tsv", sep="\t", index=False)
+        _section("Importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is set to its mean",
+                 report, table, note=f"from `mfd importance` ({args.importance}; {info['split']} bins, "
+                                     f"intact mean AUROC {info['intact_mean_auroc']:.4f}), over all experiments")
+        summary["importance"] = info
+    if args.motifs:
+        table, info = motif_table(args.motifs)
+        table.to_csv(out / "motifs.tsv", sep="\t", index=False)
+        _section("Motifs discovered per unit: DeepSHAP -> TF-MoDISco -> TomTom", report, table,
+                 note="from `mfd motifs discover` (" + ", ".join(args.motifs) + "): per unit the patterns with "
+                      "the most seqlets (at most 5) and each one's best database match (TomTom; significant: q < 0.05)")
+        summary["motifs"] = info
 
 
 # ============================================================================ performance
