@@ -11,10 +11,11 @@ Every step is the ``mfd`` command a user would type (run in this process), with 
     4. mfd check-disentanglement  OUT/disentanglement     probes vs planted truth, PASS / FAIL lines
     5. mfd export                 OUT/kipoi/MFD/...       Kipoi variants pytorch, tensorflow, lambda0, baseline
     6. mfd predict                OUT/predictions.tsv     K562 enhancers + backgrounds
-    7. mfd score-variants         OUT/variants.tsv/.vcf.gz the simulated variants
-    8. mfd evaluate               OUT/evaluation          Table 1 / Table 2 style tables, diagnostics, plots
-    9. mfd importance             OUT/importance          accuracy lost when a unit / group / subspace is off
-   10. mfd motifs discover        OUT/motifs/<unit>       de novo motifs of the CTCF and DNase-seq units
+    7. mfd importance             OUT/importance          accuracy lost when a unit / group / subspace is off
+    8. mfd motifs discover        OUT/motifs/<unit>       de novo motifs of the CTCF and DNase-seq units
+    9. mfd score-variants         OUT/variants.tsv/.vcf.gz the simulated variants
+   10. mfd evaluate               OUT/evaluation          Table 1 / Table 2 style tables, diagnostics, the
+                                                          importance and motif tables of steps 7-8, plots
 
 Steps whose outputs exist are skipped (delete OUT to start over); an interrupted training run is
 resumed. ``--robustness`` then repeats the verdicts on a second simulation (another genome seed and
@@ -132,17 +133,19 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
     _step("6. predict the K562 enhancers and backgrounds", [
         "predict", str(layout.enhancers("K562")), str(layout.genome_fa), str(out / "predictions.tsv"),
         "-m", str(out / "kipoi" / "MFD" / "pytorch"), "--rc", "--no-progress"])
-    score_and_evaluate(("7.", "7b.", "8."), out, sim, store, model,
-                       out / "run_baseline" / "model.pt" if comparisons else None, vcf_out=True)
-    if comparisons:
-        interpret(out, sim, store, model)
+    interpretation = interpret(out, sim, store, model) if comparisons else []
+    score_and_evaluate(("9.", "9b.", "10."), out, sim, store, model,
+                       out / "run_baseline" / "model.pt" if comparisons else None, vcf_out=True,
+                       extra=interpretation)
 
 
 def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store: Path, model: Path,
-                       baseline: Path | None, *, vcf_out: bool = False, skip_done: bool = False) -> None:
-    """Steps 7-8 (titled ``steps``): score the simulated variants with ``model`` (biological and
+                       baseline: Path | None, *, vcf_out: bool = False, skip_done: bool = False,
+                       extra: list[str] = ()) -> None:
+    """Steps 9-10 (titled ``steps``): score the simulated variants with ``model`` (biological and
     technical effects) and with ``baseline`` (Table 2's baseline row), then ``mfd evaluate`` into
-    ``out/evaluation`` (the claims need ``baseline``). ``skip_done``: skip what a finished run left."""
+    ``out/evaluation`` (the claims need ``baseline``) with ``extra`` evaluate options.
+    ``skip_done``: skip what a finished run left."""
     from ..simulation_layout import SimulationLayout
     layout = SimulationLayout(sim)
     variants, variants_baseline, summary = out / "variants.tsv", out / "variants_baseline.tsv", out / "evaluation" / "summary.json"
@@ -151,7 +154,8 @@ def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store:
         "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(variants), "-m", str(model),
         *extra, "-q"], done=skip_done and _header_has(variants, "/technical"))
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
-                "--variant-scores", str(variants), "--score-map", "combined=diff,biological=biological,technical=technical"]
+                "--variant-scores", str(variants), "--score-map", "combined=diff,biological=biological,technical=technical",
+                *extra]
     if baseline is not None:
         _step(f"{steps[1]} score them with the baseline model (Table 2's baseline row)", [
             "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(variants_baseline),
@@ -176,14 +180,16 @@ DISCOVER_UNITS = (("CTCF", "bio", "target"), ("DNase-seq", "tech", "assay"))
 IMPORTANCE_GROUPS = "assay,target,lab"  # experiment groups of mfd importance
 
 
-def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
-    """Steps 9-10: what each unit is worth (ablation) and which motifs it reads (discovery), the
-    planted motifs (``truth/motifs.meme``) and assay k-mers as the databases to match."""
+def interpret(out: Path, sim: Path, store: Path, model: Path, step: str = "") -> list[str]:
+    """Steps 7-8: what each unit is worth (ablation) and which motifs it reads (discovery), the
+    planted motifs (``truth/motifs.meme``) and assay k-mers as the databases to match. Returns the
+    ``mfd evaluate`` options that bring their tables into the report."""
     import json
 
     from ..metadata import MetadataTable
     from ..simulation_layout import SimulationLayout
-    _step("9. importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is switched off",
+    _step(f"{step or '7.'} importance: test AUROC / AUPRC lost when a unit, a metadata group or a subspace is "
+          "switched off",
           ["importance", str(store), str(out / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
            "--no-progress"], done=(out / "importance" / "summary.json").exists())
     layout = SimulationLayout(sim)
@@ -192,10 +198,13 @@ def interpret(out: Path, sim: Path, store: Path, model: Path) -> None:
     for unit, group, column in DISCOVER_UNITS:
         peaks = sim / metadata.loc[metadata[column] == unit, "peak_file"].iloc[0]
         folder = out / "motifs" / unit
-        _step(f"10. de novo motifs of the {group} unit {unit} on {peaks.name}: DeepSHAP -> TF-MoDISco -> TomTom", [
+        _step(f"{step or '8.'} de novo motifs of the {group} unit {unit} on {peaks.name}: DeepSHAP -> TF-MoDISco "
+              "-> TomTom", [
             "motifs", "discover", str(peaks), str(layout.genome_fa), str(folder), "-m", str(model), "--unit", unit,
             "--group", group, "--meme", str(layout.motifs_meme), *[a for k in kmers for a in ("--kmer", k)],
             "--max-regions", "300", "--references", "5", "--no-progress"], done=(folder / "report.md").exists())
+    return ["--importance", str(out / "importance"),
+            *[a for unit, _, _ in DISCOVER_UNITS for a in ("--motifs", str(out / "motifs" / unit))]]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -214,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
 
 def train_seeds(out: Path, config: Path) -> dict[int, Path]:
     """The demo's MFD and baseline with training seeds ``EXTRA_SEEDS`` on the demo data (``OUT/seed<k>``),
-    each evaluated as the demo's own pair (steps 7-8: the claims per seed) and MFD's importance by ablation.
+    each evaluated as the demo's own pair (steps 7-10: MFD's importance and motifs, the claims per seed).
     Returns seed -> folder (0: ``out``)."""
     sim, store = out / "sim", out / "labels"
     data = _data_overrides(sim, store)
@@ -225,11 +234,9 @@ def train_seeds(out: Path, config: Path) -> dict[int, Path]:
                        ["--set", f"training.seed={seed}"])
         baseline = _train(f"R1. train the baseline with training seed {seed}", config, data, folder / "run_baseline",
                           ["--set", f"training.seed={seed}", "--set", "model.head=baseline"])
-        score_and_evaluate((f"R2. (seed {seed})", f"R2b. (seed {seed})", f"R3. (seed {seed})"), folder, sim, store,
-                           model, baseline, skip_done=True)
-        _step(f"R4. its importance by ablation (seed {seed})", [
-            "importance", str(store), str(folder / "importance"), "-m", str(model), "--group-by", IMPORTANCE_GROUPS,
-            "--no-progress"], done=(folder / "importance" / "summary.json").exists())
+        interpretation = interpret(folder, sim, store, model, step=f"R2. (seed {seed})")
+        score_and_evaluate((f"R3. (seed {seed})", f"R3b. (seed {seed})", f"R4. (seed {seed})"), folder, sim, store,
+                           model, baseline, skip_done=True, extra=interpretation)
         seeds[seed] = folder
     return seeds
 
