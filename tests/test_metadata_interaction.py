@@ -69,3 +69,26 @@ def test_a_model_saved_before_the_change_loads_and_predicts_identically():
     with torch.no_grad():
         got = model(x).numpy()
     np.testing.assert_allclose(got, np.load(LEGACY / "toy_model_26d7b11_expected.npy"), rtol=0, atol=1e-6)
+
+
+def test_rescale_indep_direct_units_carry_one_learned_scale_per_value(tiny_store, tmp_path):
+    # W_bio[i, k] for a direct unit k is one-hot(target_i)[k] * scale[k]: each named unit's weight is
+    # its own parameter (identity would fix it at 1), and only that target's experiments use it.
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA_BOTH.replace("direct: [{column: target}]",
+                                          "direct: [{column: target, intermediate: rescale_indep}]"))
+    from mfd_model import MetadataTable
+    _, encoder, encoded = load_metadata(tiny_store["metadata"], schema)
+    table = MetadataTable.read(tiny_store["metadata"])
+    config = ModelConfig(seq_len=384, channels=8, latent_dim=12, interact_hidden=8, adversary_hidden=16)
+    model = MFDModel(config, table.experiment_names(encoder.schema), encoder=encoder, table=table)
+    scale = model.head.groups["biological"].direct[0].scale
+    with torch.no_grad():
+        scale.copy_(torch.tensor([2.5, -0.75]))
+        w_bio = model.head.group_weights("biological")
+    onehot = torch.as_tensor(encoded.biological.direct[0], dtype=torch.float32)        # (O, 2)
+    torch.testing.assert_close(w_bio[:, :2], onehot * torch.tensor([2.5, -0.75]), rtol=0, atol=0)
+    # the loss of experiments of one target moves only that target's scale
+    target_tf1 = onehot[:, 1] == 1
+    model.head.group_weights("biological")[target_tf1, 1].sum().backward()
+    assert scale.grad[0] == 0 and scale.grad[1] == target_tf1.sum()
