@@ -2,7 +2,7 @@
 code gave before the inference engine existed (float32, max abs difference 1e-5).
 
 Reference: the outputs in ``tests/data/engine_golden`` written by ``make_golden.py`` there with the
-code of commit 75bc98c (the default model; predictions with and without both strands; SNVs, a
+code of commit 75bc98c (its default model, kept as ``model.pt`` there; predictions with and without both strands; SNVs, a
 multi-allelic site, an MNV, an insertion, a deletion, a delins, shifts, ``absmax``, the
 full-window path and the forward strand only).
 """
