@@ -149,10 +149,10 @@ def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store:
     from ..simulation_layout import SimulationLayout
     layout = SimulationLayout(sim)
     variants, variants_baseline, summary = out / "variants.tsv", out / "variants_baseline.tsv", out / "evaluation" / "summary.json"
-    extra = ["--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")] if vcf_out else []
+    vcf = ["--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")] if vcf_out else []
     _step(f"{steps[0]} score the simulated variants (kipoi-veff scores + biological / technical effects)", [
         "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(variants), "-m", str(model),
-        *extra, "-q"], done=skip_done and _header_has(variants, "/technical"))
+        *vcf, "-q"], done=skip_done and _header_has(variants, "/technical"))
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
                 "--variant-scores", str(variants), "--score-map", "combined=diff,biological=biological,technical=technical",
                 *extra]
