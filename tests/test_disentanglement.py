@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from mfd_model.cli import main
-from mfd_model.disentanglement import (check_disentanglement, disentanglement_report, held_out_bins,
-                                       variance_share)
+from mfd_model.evaluate.disentanglement_check import (check_disentanglement, disentanglement_report, held_out_bins,
+                                                      variance_share)
 from mfd_model.evaluate.disentanglement import read_truth_bins
 from mfd_model.genome import Genome
 from mfd_model.model_io import load_model

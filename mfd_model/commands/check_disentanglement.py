@@ -45,7 +45,7 @@ def add_truth_role_arguments(parser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..disentanglement import check_disentanglement, disentanglement_report, held_out_bins
+    from ..evaluate.disentanglement_check import check_disentanglement, disentanglement_report, held_out_bins
     from ..evaluate.disentanglement import read_truth_bins
     from ..evaluate.report import plot_probes, write_table
     from ..genome import Genome

@@ -31,12 +31,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import MFDError
-from .evaluate.disentanglement import probe_table, subspace_summary, truth_targets
-from .genome import Genome
-from .interpret.embed import embed_windows
-from .interpret.windows import centred_windows
-from .model import MFDModel
+from ..errors import MFDError
+from ..genome import Genome
+from ..interpret.embed import embed_windows
+from ..interpret.windows import centred_windows
+from ..model import MFDModel
+from .disentanglement import probe_table, subspace_summary, truth_targets
 
 CHECKED_BIASES = ("kmer_", "gc_rich")
 LEARNED = {"AUROC": 0.6, "R2": 0.1}
@@ -137,3 +137,4 @@ def check_disentanglement(probes: pd.DataFrame, dependence: pd.DataFrame, model:
         results.append((mine < theirs, f"cross-subspace correlation {mine:.4f} ({model}) vs {theirs:.4f} "
                                        f"({reference}, lambda = 0)"))
     return results
+
