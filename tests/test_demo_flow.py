@@ -5,7 +5,7 @@ replaced by a recorder of ``(title, argv, done)``, and each flow (``run_flow`` w
 comparisons, an interrupted training to resume, ``interpret``, ``train_seeds``, and the whole command
 ``mfd demo --robustness`` with the default-model comparison and the robustness report stubbed) is
 compared with ``tests/data/demo_steps.json``. That file was recorded from the demo as it was in
-``mfd_model/commands/demo.py`` at commit 70ca3f9 (before its flow moved into a library module),
+``mfd_model/commands/demo.py`` at commit 70ca3f9 (before its flow moved to ``mfd_model/demo.py``),
 paths written relative to the test's temporary folder (``{tmp}``).
 
 The simulated data set is faked by the two files the flow reads (``truth/params.json``'s assay
@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from mfd_model.cli import main
-from mfd_model.commands import demo as flow
+from mfd_model import demo as flow
 
 GOLDEN = Path(__file__).parent / "data" / "demo_steps.json"
-RUNNER = "_step"
+RUNNER = "run_step"
 
 
 def _fake_simulation(sim: Path) -> None:
@@ -74,7 +74,7 @@ def record_flows(tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     for sim in (whole / "sim", whole / "second_simulation" / "sim"):
         _fake_simulation(sim)
     compared = []
-    monkeypatch.setattr(flow, "_compare_with_default", lambda path: compared.append(str(path)))
+    monkeypatch.setattr(flow, "compare_with_default", lambda path: compared.append(str(path)))
 
     def report(flows, seeds, folder):
         folder.mkdir(parents=True)
