@@ -81,17 +81,17 @@ def run_demo(outdir: str | Path, config: str | Path | None = None, *, comparison
     Args:
         config: the training config (default: the packaged ``train/configs/demo.yaml``, :func:`config_path`).
         comparisons: also train the lambda = 0 and baseline models, check the disentanglement, interpret.
+    Raises:
+        MFDError: ``robustness`` without ``comparisons`` (before any step).
     """
+    if robustness and not comparisons:
+        from .errors import MFDError
+        raise MFDError("--robustness compares MFD with its baseline", fix="leave out --skip-comparisons")
     out = Path(outdir)
     config = config_path(config)
     run_flow(out, config, comparisons=comparisons)
     reproduced = compare_with_default(out / "run" / "model.pt")
-    report = None
-    if robustness:
-        if not comparisons:
-            from .errors import MFDError
-            raise MFDError("--robustness compares MFD with its baseline", fix="leave out --skip-comparisons")
-        report = robustness_checks(out, config)
+    report = robustness_checks(out, config) if robustness else None
     return DemoRun(out, reproduced, report)
 
 

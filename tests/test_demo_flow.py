@@ -102,3 +102,12 @@ def test_a_step_prints_its_title_and_command(capsys):
     """The real step runner: the title, the command line, and the skip note when its outputs exist."""
     getattr(flow, RUNNER)("1. a step", ["simulate", "sim", "--quiet"], done=True)
     assert capsys.readouterr().out == "\n=== 1. a step\n$ mfd simulate sim --quiet\n(outputs exist: skipped)\n"
+
+
+def test_robustness_without_comparisons_is_refused_before_any_step(tmp_path, monkeypatch, capsys):
+    steps = []
+    monkeypatch.setattr(flow, RUNNER, lambda title, argv, done=False: steps.append(argv))
+    assert main(["demo", "--outdir", str(tmp_path / "out"), "--skip-comparisons", "--robustness"]) == 2
+    assert "--robustness compares MFD with its baseline" in capsys.readouterr().err
+    assert steps == [] and not (tmp_path / "out").exists()
+
