@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from types import ModuleType
 
 OUTPUTS = ("out",)  # the arguments that name what it writes (never one of its inputs)
 
@@ -39,7 +40,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _action(name: str):
+def _action(name: str) -> ModuleType:
+    """The module of one action (``add_arguments`` and ``run``)."""
     return importlib.import_module(ACTIONS[name][0], __name__)
 
 
