@@ -40,6 +40,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 # `mfd demo --robustness`: the second simulation (another genome seed, weaker assay k-mer and stronger
 # lab GC biases) and the extra training seeds on the demo data. The simulator's other motif set
@@ -187,7 +188,7 @@ def run_flow(out: Path, config: Path, *, simulate_args: tuple[str, ...] = (), co
 
 def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store: Path, model: Path,
                        baseline: Path | None, *, vcf_out: bool = False, skip_done: bool = False,
-                       extra: list[str] = ()) -> None:
+                       extra: Sequence[str] = ()) -> None:
     """Steps 9-10 (titled ``steps``): score the simulated variants with ``model`` (biological and
     technical effects) and with ``baseline`` (Table 2's baseline row), then ``mfd evaluate`` into
     ``out/evaluation`` (the claims need ``baseline``) with ``extra`` evaluate options.
@@ -195,10 +196,10 @@ def score_and_evaluate(steps: tuple[str, str, str], out: Path, sim: Path, store:
     from .simulation_layout import SimulationLayout
     layout = SimulationLayout(sim)
     variants, variants_baseline, summary = out / "variants.tsv", out / "variants_baseline.tsv", out / "evaluation" / "summary.json"
-    extra = ["--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")] if vcf_out else []
+    vcf = ["--vcf-out", str(out / "variants.vcf.gz"), "--rejects", str(out / "variants.rejects.tsv")] if vcf_out else []
     run_step(f"{steps[0]} score the simulated variants (kipoi-veff scores + biological / technical effects)", [
         "score-variants", str(layout.variants_vcf), str(layout.genome_fa), str(variants), "-m", str(model),
-        *extra, "-q"], done=skip_done and header_has(variants, "/technical"))
+        *vcf, "-q"], done=skip_done and header_has(variants, "/technical"))
     evaluate = ["evaluate", str(out / "evaluation"), "-m", str(model), "--simulated", str(sim), "--store", str(store),
                 "--variant-scores", str(variants), "--score-map", "combined=diff,biological=biological,technical=technical",
                 *extra]
