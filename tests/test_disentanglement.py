@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from mfd_model.cli import main
-from mfd_model.disentanglement import (check_disentanglement, disentanglement_report, held_out_bins,
-                                       variance_share)
+from mfd_model.evaluate.disentanglement_check import (DisentanglementCheck, check_disentanglement,
+                                                      disentanglement_report, held_out_bins, variance_share)
 from mfd_model.evaluate.disentanglement import read_truth_bins
 from mfd_model.genome import Genome
 from mfd_model.model_io import load_model
@@ -100,3 +100,33 @@ def test_variance_share_analytic():
     assert variance_share(independent, y) < 1e-3
     # one unit of two equals y: the mean of (1, ~0) squared correlations is 1/2
     assert abs(variance_share(np.c_[y, rng.normal(size=20000)], y) - 0.5) < 0.01
+
+
+def test_the_check_result_prints_judges_and_writes_itself(tmp_path):
+    """What mfd check-disentanglement prints, its exit status and its files, from hand-made tables."""
+    probes = pd.DataFrame([{"model": "model", "target": "biology", "role": "biology", "checked": True,
+                            "metric": "AUROC", "bio": 0.9, "tech": 0.6, "full": 0.95, "best": "bio",
+                            "bio_share": 0.2, "tech_share": 0.01}])
+    dependence = pd.DataFrame([{"model": "model", "lambda_indep": 0.003, "cross_subspace_correlation": 0.01}])
+    passed = (True, "biology: bio features 0.900 vs tech features 0.600 (probe AUROC)")
+    skipped = (None, "kmer_X: tech features 0.510 vs bio features 0.500 (probe AUROC): not learned by the model")
+    check = DisentanglementCheck(probes, dependence, [passed, skipped], 800, "test")
+    assert check.report().splitlines() == [
+        "linear probes on 800 test bins (cross-validated; AUROC 0.5 / R2 0 = chance):",
+        *probes.to_string(index=False, float_format=lambda v: f"{v:.3f}").splitlines(), "",
+        "dependence between the subspaces (0 = independent):",
+        *dependence.to_string(index=False, float_format=lambda v: f"{v:.4f}").splitlines(), "",
+        "PASS  " + passed[1], "SKIP  " + skipped[1]]
+    assert check.passed and check.judged and check.unjudged() is None
+    written = check.write(tmp_path / "out")
+    assert sorted(p.name for p in written) == ["criteria.md", "criteria.tsv", "dependence.md", "dependence.tsv",
+                                               "probes.md", "probes.png", "probes.tsv"]
+    assert pd.read_csv(tmp_path / "out" / "criteria.tsv", sep="\t")["result"].tolist() == ["PASS", "SKIP"]
+    failed = DisentanglementCheck(probes, dependence, [passed, (False, "gc_rich: ...")], 800, "test")
+    assert failed.judged and not failed.passed
+    for results, why in (([skipped], "the model learned none of the checked quantities"),
+                         ([], "no checked truth column varies on these bins")):
+        unjudged = DisentanglementCheck(probes, dependence, results, 800, "test")
+        assert not unjudged.judged and not unjudged.passed
+        assert unjudged.unjudged() == "no criterion could be judged: " + why
+

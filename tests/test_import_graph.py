@@ -96,3 +96,22 @@ def test_find_cycle_on_toy_graphs():
 def test_no_import_cycle():
     cycle = find_cycle(import_graph(package_modules()))
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+# the layers above the core: a core module (mfd_model.<module>) imports none of them
+LAYERS = ("mfd_model.interpret", "mfd_model.evaluate", "mfd_model.variants", "mfd_model.inference",
+          "mfd_model.train", "mfd_model.export", "mfd_model.commands")
+FRONT_ENDS = ("mfd_model.cli", "mfd_model.demo")   # the mfd command and the demo's flow run everything
+
+
+def test_the_core_imports_no_layer_above_it():
+    """Core modules (``mfd_model.<module>``) import no subpackage: a piece of an analysis layer that the
+    core needs lives in the core (``mfd_model.disentanglement`` imported evaluate/ and interpret/ before it
+    moved to ``mfd_model.evaluate.disentanglement_check``). The front ends, which run every layer, excepted."""
+    graph = import_graph(package_modules())
+    core = [m for m in graph if m.count(".") == 1 and m not in LAYERS and m not in FRONT_ENDS]
+    assert "mfd_model.model" in core and "mfd_model.strands" in core
+    upward = {m: sorted(t for t in graph[m] if t in LAYERS or t.startswith(tuple(f"{layer}." for layer in LAYERS)))
+              for m in core}
+    assert not {m: t for m, t in upward.items() if t}
+

@@ -17,7 +17,8 @@ import pytest
 
 from interpret_helpers import MOTIF, detector_model, random_dna, write_fasta
 from mfd_model.encoding import ALPHABET
-from mfd_model.interpret.discover import kmer_motif, trim_bounds
+from mfd_model.errors import MFDError
+from mfd_model.interpret.discover import kmer_motif, motif_database, trim_bounds
 from mfd_model.interpret.motifs import Motif, motif_similarity
 
 # a GATA-like PWM (rows A C G T): its consensus is AGATAAGC
@@ -48,6 +49,23 @@ def test_trim_bounds_and_kmer_motif():
     motif = kmer_motif("ccTTg")
     assert motif.name == "kmer:CCTTG" and motif.consensus == "CCTTG"
     np.testing.assert_allclose(motif.pwm.sum(axis=1), 1.0)
+
+
+def test_motif_database_in_order_with_sources():
+    """MEME files' motifs (named as their factor, the file as source), then k-mers; one line per source."""
+    first, second = _random_database(3, seed=1), _random_database(2, seed=2)
+    database = motif_database([("a.meme", first), ("b.meme", second)], ["cctTG", "GATA"])
+    assert [m.name for m in database.motifs] == [m.name for m in first + second] + ["kmer:CCTTG", "kmer:GATA"]
+    assert database.sources == ["a.meme (3 motifs)", "b.meme (2 motifs)", "k-mers CCTTG, GATA"]
+    assert database.motifs[3].info == {"source": "b.meme", "tf": "rand0"}
+    assert database.motifs[-1].info == {"tf": "GATA", "source": "k-mer"}
+    with pytest.raises(MFDError, match="no motif database to match against"):
+        motif_database()
+    with pytest.raises(MFDError, match="not a DNA sequence"):
+        motif_database(kmers=["ACGX"])
+    pytest.importorskip("pyjaspar", reason="pyjaspar (the interpret extra) is not installed")
+    jaspar = motif_database(kmers=["GATA"], jaspar_release="JASPAR2024", jaspar_taxa=("vertebrates",))
+    assert jaspar.sources == ["k-mers GATA", f"JASPAR2024 CORE vertebrates ({len(jaspar.motifs) - 1} motifs)"]
 
 
 def test_tomtom_matches_a_known_pwm_to_itself():

@@ -1,8 +1,10 @@
 """Motif analyses: filter-to-PWM on a hand-set first layer, MEME I/O, motif similarity,
-global importance analysis, and the sequence edits they use."""
+global importance analysis, and the sequence edits they use; the analyses of ``mfd motifs filters``
+and ``mfd motifs gia`` (filter_motifs, motif_importance) against their parts called by hand."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -12,8 +14,9 @@ from mfd_model.encoding import ALPHABET
 from mfd_model.errors import MFDError
 from mfd_model.interpret.ersatz import (dinucleotide_shuffle, insert_motif, motif_one_hot, random_sequences,
                                         sample_motifs)
-from mfd_model.interpret.gia import global_importance
-from mfd_model.interpret.motifs import Motif, filter_pwms, match_motifs, motif_similarity, read_meme, write_meme
+from mfd_model.interpret.filters import filter_motifs, filter_pwms
+from mfd_model.interpret.gia import global_importance, motif_importance
+from mfd_model.interpret.motifs import Motif, match_motifs, motif_similarity, read_meme, write_meme
 from mfd_model.interpret.targets import Target
 from mfd_model.model import MFDModel
 
@@ -100,3 +103,90 @@ def test_sequence_edits():
     pwm = np.array([[0.9, 0.1, 0, 0], [0, 0, 0, 1.0]])
     draws = sample_motifs(pwm, 2000, seed=3)
     assert draws[:, 0, 0].mean() == pytest.approx(0.9, abs=0.03) and np.all(draws[:, 3, 1] == 1)
+
+
+class ArrayWindows:
+    """A stand-in for :class:`mfd_model.interpret.windows.Windows`: one-hot windows held in memory."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def one_hot(self) -> np.ndarray:
+        return self.X.copy()
+
+    def skip_summary(self) -> str:
+        return f"kept {len(self)} of {len(self)} intervals"
+
+
+def _planted_filter_model() -> tuple[MFDModel, np.ndarray]:
+    """A model whose first-layer filter 2 reads MOTIF, and 60 sequences, 30 of them with MOTIF."""
+    model = MFDModel(small_config(), ["a"]).eval()
+    set_first_layer_motif(model, MOTIF, filter_index=2, strength=3.0)
+    X = random_one_hot(60, model.config.seq_len, seed=1)
+    for n, s in enumerate(np.random.default_rng(0).integers(20, model.config.seq_len - 40, size=30)):
+        X[n] = plant(X[n:n + 1], MOTIF, int(s))[0]
+    return model, X
+
+
+def test_filter_motifs_keeps_the_filters_with_sites_and_writes_itself(tmp_path):
+    model, X = _planted_filter_model()
+    known = [Motif("OTHER", motif_one_hot(OTHER_MOTIF).T.astype(float)), Motif("AP1", motif_one_hot(MOTIF).T.astype(float))]
+    result = filter_motifs(model, ArrayWindows(X), threshold=0.9, min_sites=30, known=known)
+    every = filter_pwms(model, X, threshold=0.9)
+    assert [m.name for m in result.motifs] == [m.name for m in every]
+    expected = sorted((m for m in every if m.n_sites >= 30), key=lambda m: -m.n_sites)
+    assert [m.name for m in result.kept] == [m.name for m in expected] and "filter_2" in [m.name for m in expected]
+    pd.testing.assert_frame_equal(result.table, match_motifs(expected, known))
+    top = result.table.set_index("query").loc["filter_2"]
+    assert top["best_match"] == "AP1" and top["similarity"] > 0.9
+    assert result.summary() == f"kept 60 of 60 intervals; {len(expected)} of {len(every)} filters have >= 30 sites"
+    out = tmp_path / "filters.meme"
+    assert result.write(out) == [out, out.with_suffix(".png"), out.with_suffix(".tsv")]
+    assert [m.name for m in read_meme(out)] == [m.name for m in expected]
+    assert pd.read_csv(out.with_suffix(".tsv"), sep="\t")["query"].tolist() == result.table["query"].tolist()
+    # without known motifs: the sites and information per filter; with no filter kept: nothing written
+    plain = filter_motifs(model, ArrayWindows(X), threshold=0.9, min_sites=30)
+    assert list(plain.table.columns) == ["query", "n_sites", "consensus", "information_bits"]
+    assert plain.table["information_bits"].tolist() == pytest.approx([float(m.information().sum()) for m in expected])
+    none = filter_motifs(model, ArrayWindows(X), threshold=0.9, min_sites=10 ** 6)
+    with pytest.raises(MFDError, match="no filter reached --min-sites; nothing written"):
+        none.write(tmp_path / "none.meme")
+    assert not list(tmp_path.glob("none*")) and not list(tmp_path.glob(".none*"))
+
+
+def test_motif_importance_is_global_importance_of_its_backgrounds_and_motif(tmp_path):
+    model = detector_model(MOTIF)
+    length = model.config.seq_len
+    unit = [Target("unit", 0, "unit_0")]
+    result = motif_importance(model, MOTIF, n_random=40, gc=0.5, position=130, units=["0"], seed=3)
+    expected = global_importance(model, random_sequences(40, length, gc=0.5, seed=3), motif_one_hot(MOTIF), unit,
+                                 position=130)
+    pd.testing.assert_frame_equal(result.table, expected.assign(motif=MOTIF)[["motif", *expected.columns]])
+    assert result.summary() == f"{MOTIF} ({len(MOTIF)} bp) inserted into 40 random sequences (GC 0.5)"
+    assert pd.read_csv(result.write(tmp_path / "gia.tsv"), sep="\t")["target"].tolist() == ["unit_0"]
+    # a MEME motif: its consensus, or instances drawn from its PWM; given windows, shuffled
+    pwm = np.full((len(MOTIF), 4), 0.1)
+    pwm[np.arange(len(MOTIF)), [ALPHABET.index(b) for b in MOTIF]] = 0.7
+    meme = write_meme([Motif("AP1", pwm)], tmp_path / "ap1.meme")
+    X = random_one_hot(30, length, seed=4)
+    by_name = motif_importance(model, "AP1", meme=meme, windows=ArrayWindows(X), windows_source="bg.bed", units=["0"])
+    expected = global_importance(model, X, motif_one_hot(MOTIF), unit)
+    pd.testing.assert_frame_equal(by_name.table.drop(columns="motif"), expected)
+    assert by_name.summary() == f"AP1 ({len(MOTIF)} bp) inserted into 30 windows of bg.bed"
+    sampled = motif_importance(model, "AP1", meme=meme, sample=True, windows=ArrayWindows(X), shuffle=True,
+                               windows_source="bg.bed", units=["0"], seed=5)
+    shuffled = dinucleotide_shuffle(X, seed=5)
+    expected = global_importance(model, shuffled, sample_motifs(pwm, 30, seed=5), unit)
+    pd.testing.assert_frame_equal(sampled.table.drop(columns="motif"), expected)
+    assert sampled.background == "30 windows of bg.bed (dinucleotide-shuffled)"
+    # the targets: every output with all_outputs, the named units by default
+    outputs = motif_importance(model, MOTIF, n_random=10, all_outputs=True)
+    assert outputs.table["target"].tolist() == ["detector", "other"]
+    with pytest.raises(MFDError, match="no motif named 'CTCF' in the MEME file"):
+        motif_importance(model, "CTCF", meme=meme, n_random=10)
+    with pytest.raises(MFDError, match=f"does not fit at position {length - 2}"):
+        motif_importance(model, MOTIF, n_random=10, position=length - 2)
+

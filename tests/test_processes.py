@@ -150,10 +150,9 @@ def test_training_data_worker_dies_at_once_with_a_killed_parent(tiny_store, tmp_
 @pytest.mark.parametrize("status, signum", [(143, signal.SIGTERM), (129, signal.SIGHUP), (130, signal.SIGINT)])
 def test_an_interrupted_demo_step_interrupts_the_demo(monkeypatch, status, signum):
     """``mfd demo`` ends with its interrupted step's status (128 + signal), not as a failed step (2)."""
-    from mfd_model import cli
-    from mfd_model.commands import demo
+    from mfd_model import cli, demo
     from mfd_model.processes import Terminated, exit_status
     monkeypatch.setattr(cli, "main", lambda argv: status)
     with pytest.raises(Terminated) as raised:
-        demo._step("a step", ["train"])
+        demo.run_step("a step", ["train"])
     assert exit_status(raised.value) == (status, signal.Signals(signum).name)

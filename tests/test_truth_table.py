@@ -153,6 +153,20 @@ def test_check_disentanglement_on_an_own_truth_table(own_data, fake_store, capsy
     assert "FAIL  artefact: bio features" in printed and "FAIL  site: tech features" in printed
 
 
+def test_check_disentanglement_with_nothing_to_probe_says_so(own_data, fake_store, capsys):
+    """Truth columns that do not vary on the bins: no probe, no criterion judged, exit 1 (no traceback)."""
+    constant = own_data["table"].assign(**{"bio:my_motif": 1, "tech:my_bias": 0})
+    constant.to_csv(own_data["tmp"] / "constant.tsv", sep="\t", index=False)
+    out = own_data["tmp"] / "constant_check"
+    assert main(["check-disentanglement", str(own_data["model"]), "--truth-bins", str(own_data["tmp"] / "constant.tsv"),
+                 "--store", "unused", "--out", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert printed.rstrip().endswith("no criterion could be judged: no checked truth column varies on these bins")
+    probes = pd.read_csv(out / "probes.tsv", sep="\t")
+    assert len(probes) == 0 and {"model", "target", "bio", "tech", "bio_share", "tech_share"} <= set(probes.columns)
+    assert (out / "probes.png").exists()
+
+
 def test_check_disentanglement_bins_not_in_the_table_is_one_line(own_data, fake_store, capsys):
     partial = own_data["tmp"] / "partial.tsv"
     own_data["table"].iloc[::2].to_csv(partial, sep="\t", index=False)

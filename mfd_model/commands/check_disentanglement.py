@@ -9,7 +9,8 @@ Any truth table works (format: ``mfd_model.evaluate.disentanglement``; ``--simul
 ``--truth-bins DIR/truth/bins.tsv.gz``). Prints the probe table (biological / technical / full
 features -> known biological and technical quantities, cross-validated AUROC / R2), the dependence
 between the subspaces, and one PASS / FAIL line per criterion (SKIP for a quantity the model did
-not learn); exits 1 if a criterion fails.
+not learn); exits 1 if a criterion fails or none could be judged. The check itself:
+:func:`mfd_model.evaluate.disentanglement_check.check_against_truth`.
 """
 from __future__ import annotations
 
@@ -43,47 +44,23 @@ def add_truth_role_arguments(parser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from ..disentanglement import check_disentanglement, disentanglement_report, held_out_bins
     from ..evaluate.disentanglement import read_truth_bins
-    from ..evaluate.report import plot_probes, write_table
-    from ..genome import Genome
+    from ..evaluate.disentanglement_check import check_against_truth
     from ..model_io import load_model
-    from ..outputs import StagedDir
     from ..simulation_layout import SimulationLayout
     from ..train.labels import LabelStore
 
     roles = {"biological": args.biological_columns, "technical": args.technical_columns}
     truth = read_truth_bins(args.truth_bins or SimulationLayout(args.simulation).truth_bins, **roles)
     store = LabelStore.open(args.store)
-    bins = held_out_bins(store, args.split, args.max_bins, args.seed)
-    models = {"model": load_model(args.model)}
-    if args.reference:
-        models["reference"] = load_model(args.reference)
-    probes, dependence = disentanglement_report(models, Genome(store.fasta_path), bins, truth, seed=args.seed,
-                                                **roles)
-
-    pd.set_option("display.width", 160)
-    print(f"linear probes on {len(bins)} {args.split} bins (cross-validated; AUROC 0.5 / R2 0 = chance):")
-    print(probes.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print("\ndependence between the subspaces (0 = independent):")
-    print(dependence.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    results = check_disentanglement(probes, dependence, "model", "reference" if args.reference else None)
-    print()
-    for ok, sentence in results:
-        print(f"{'SKIP' if ok is None else 'PASS' if ok else 'FAIL'}  {sentence}")
+    model = load_model(args.model)
+    reference = load_model(args.reference) if args.reference else None
+    check = check_against_truth(model, truth, store, reference=reference, split=args.split, max_bins=args.max_bins,
+                                seed=args.seed, **roles)
+    print(check.report())
     if args.out:
-        with StagedDir(args.out) as out:
-            write_table(probes, out, "probes")
-            write_table(dependence, out, "dependence")
-            write_table(pd.DataFrame([{"result": "SKIP" if ok is None else "PASS" if ok else "FAIL",
-                                       "criterion": sentence} for ok, sentence in results],
-                                     columns=["result", "criterion"]), out, "criteria")
-            plot_probes(probes[probes["model"] == "model"], out / "probes.png")
+        check.write(args.out)
         print(f"\ntables and plot written to {args.out}")
-    if all(ok is None for ok, _ in results):
-        print("no criterion could be judged: " + ("the model learned none of the checked quantities" if results
-                                                  else "no checked truth column varies on these bins"))
-        return 1
-    return 0 if all(ok is not False for ok, _ in results) else 1
+    if not check.judged:
+        print(check.unjudged())
+    return 0 if check.passed else 1

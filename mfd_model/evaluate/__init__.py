@@ -6,6 +6,7 @@
     enrichment        paper Table 2: odds ratios (Fisher) of true variants at |VEP| quantile cutoffs
     variant_io        reading variant-score TSVs and variant labels (VCF INFO / TSV)
     disentanglement   cross-subspace correlation, adversary R2, probes vs a per-bin truth table (its format)
+    disentanglement_check  the pass / fail check of mfd check-disentanglement: probes per model, the criteria
     simulated         the file layout of `mfd simulate` output
     claims            the paper's claims checked on an evaluation summary
     report            tables (text / TSV / markdown) and figures
@@ -24,6 +25,8 @@ _EXPORTS = {
     "align_labels": "variant_io",
     "probe_table": "disentanglement", "truth_targets": "disentanglement", "read_truth_bins": "disentanglement",
     "subspace_summary": "disentanglement", "truth_columns": "disentanglement",
+    "check_disentanglement": "disentanglement_check", "disentanglement_report": "disentanglement_check",
+    "held_out_bins": "disentanglement_check",
     "simulated_layout": "simulated",
     "check_claims": "claims",
 }

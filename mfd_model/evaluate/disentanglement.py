@@ -240,7 +240,8 @@ def probe_table(features: Mapping[str, np.ndarray], targets: Mapping[str, tuple]
             pairs count as checked.
     Returns:
         DataFrame with ``target``, ``role``, ``checked``, ``metric`` (``AUROC`` for 0/1 targets,
-        ``R2`` otherwise), one column per feature set, and ``best`` (bio vs tech, whichever is higher).
+        ``R2`` otherwise), one column per feature set, and ``best`` (bio vs tech, whichever is higher);
+        the same columns and no row when no target can be probed (constant, or too few of a class).
     """
     rows = []
     for name, target in targets.items():
@@ -255,7 +256,8 @@ def probe_table(features: Mapping[str, np.ndarray], targets: Mapping[str, tuple]
         if "bio" in row and "tech" in row:
             row["best"] = "bio" if row["bio"] > row["tech"] else "tech"
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["target", "role", "checked", "metric", *features, *(["best"] if {"bio", "tech"} <= set(features) else [])]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def subspace_summary(bio: np.ndarray, tech: np.ndarray, *, adversary_steps: int = 300, seed: int = 0) -> dict[str, float]:

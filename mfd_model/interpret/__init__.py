@@ -10,8 +10,9 @@ One module per idea, in the order an analysis runs:
     deeplift     DeepLIFT (rescale rule) / DeepSHAP, exact: the dinucleotide step as linear + ReLU
     ism          in-silico saturation mutagenesis (full, or fast local recomputation: mfd_model.local)
     profiles     attribution profiles around motif sites minus a baseline profile (paper Figs 2-3)
-    motifs       MEME I/O, first-layer filters -> PWMs, motif similarity
-    gia          global importance analysis (motif inserted vs not, Wilcoxon signed-rank)
+    motifs       the PWM (Motif), MEME I/O, motif similarity
+    filters      first-layer filters -> PWMs, matched to known motifs (mfd motifs filters)
+    gia          global importance analysis (motif inserted vs not, Wilcoxon signed-rank; mfd motifs gia)
     discover     de novo motifs: DeepSHAP hypothetical contributions -> TF-MoDISco -> TomTom (JASPAR, MEME)
     plots        profile plots and sequence logos (PNG)
 """
@@ -28,11 +29,11 @@ _EXPORTS = {
     "deep_lift_shap": "deeplift", "DeepLiftNetwork": "deeplift",
     "saturation_mutagenesis": "ism", "ism_to_contributions": "ism",
     "position_scores": "profiles", "site_profile": "profiles", "Profile": "profiles",
-    "Motif": "motifs", "read_meme": "motifs", "write_meme": "motifs", "filter_pwms": "motifs",
-    "match_motifs": "motifs",
-    "global_importance": "gia",
+    "Motif": "motifs", "read_meme": "motifs", "write_meme": "motifs", "match_motifs": "motifs",
+    "filter_pwms": "filters", "filter_motifs": "filters", "FilterMotifs": "filters",
+    "global_importance": "gia", "motif_importance": "gia", "MotifImportance": "gia",
     "discover_motifs": "discover", "find_patterns": "discover", "tomtom_matches": "discover",
-    "jaspar_motifs": "discover",
+    "jaspar_motifs": "discover", "motif_database": "discover", "MotifDatabase": "discover",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -19,7 +19,8 @@ The pipeline of the field (BPNet, ChromBPNet, tangermeme):
    MEME's tomtom), E-values = p x the number of database motifs.
 
 :class:`Discovery` holds the result and writes itself (``report.md``, ``patterns.tsv``,
-``matches.tsv``, ``patterns.meme``, ``logos/*.png``, ``summary.json``), atomically.
+``matches.tsv``, ``patterns.meme``, ``logos/*.png``, ``summary.json``), atomically;
+:func:`motif_database` assembles the database of ``mfd motifs discover`` (MEME files, k-mers, JASPAR).
 
 The three packages are the ``interpret`` extra; a missing one is a one-line :class:`MFDError`.
 numba compiles their kernels on first use (about 1.5 minutes for TomTom, once per install:
@@ -240,6 +241,53 @@ def kmer_motif(kmer: str, pseudocount: float = 0.01) -> Motif:
     ppm = np.full((len(kmer), 4), pseudocount)
     ppm[np.arange(len(kmer)), [ALPHABET.index(b) for b in kmer]] = 1 - 3 * pseudocount
     return Motif(f"kmer:{kmer}", ppm, info={"tf": kmer, "source": "k-mer"})
+
+
+@dataclass
+class MotifDatabase:
+    """Known motifs to match patterns against (:func:`motif_database`).
+
+    Attributes:
+        motifs: every motif, ``info`` with ``tf`` (the factor's name) and ``source``.
+        sources: one line per source, with its count (``motifs.meme (12 motifs)``), for the report.
+    """
+
+    motifs: list[Motif]
+    sources: list[str]
+
+
+def motif_database(meme: Sequence[tuple[str | Path, Sequence[Motif]]] = (), kmers: Sequence[str] = (), *,
+                   jaspar_release: str | None = None, jaspar_collection: str = "CORE",
+                   jaspar_taxa: Sequence[str] | None = ("vertebrates",)) -> MotifDatabase:
+    """The database of ``mfd motifs discover``: MEME files' motifs, exact k-mers and a JASPAR release, in that order.
+
+    Args:
+        meme: ``(path, motifs)`` per MEME file (:func:`.motifs.read_meme`); each motif's ``info`` gets its
+            name as ``tf`` and the path as ``source`` (set in place).
+        kmers: exact k-mers (:func:`kmer_motif`).
+        jaspar_release: a release shipped with pyjaspar (:func:`jaspar_motifs`); ``None``: no JASPAR.
+        jaspar_collection, jaspar_taxa: its collection and taxonomic groups (``None``: all).
+    Raises:
+        MFDError: a k-mer is not DNA; the JASPAR release or selection is unknown or empty; the database is empty.
+    """
+    motifs: list[Motif] = []
+    sources: list[str] = []
+    for path, found in meme:
+        for m in found:
+            m.info = {**(m.info or {}), "tf": m.name, "source": str(path)}
+        motifs += found
+        sources.append(f"{path} ({len(found)} motifs)")
+    if kmers:
+        motifs += [kmer_motif(k) for k in kmers]
+        sources.append(f"k-mers {', '.join(k.upper() for k in kmers)}")
+    if jaspar_release is not None:
+        found = jaspar_motifs(jaspar_release, jaspar_collection, jaspar_taxa)
+        motifs += found
+        sources.append(f"{found[0].info['source']} ({len(found)} motifs)")
+    if not motifs:
+        raise MFDError("no motif database to match against",
+                       fix="drop --no-jaspar, or pass --meme FILE and / or --kmer SEQ")
+    return MotifDatabase(motifs, sources)
 
 
 # ============================================================================ TomTom

@@ -23,20 +23,25 @@ A planted quantity the model did not learn at all (its full features predict it 
 ``LEARNED`` — AUROC 0.6, R2 0.1) cannot show where the model keeps it: it is reported as
 not learned and neither passes nor fails.
 
-``mfd check-disentanglement`` prints the tables and the criteria; ``mfd evaluate`` shows the same
-probes descriptively.
+:func:`check_against_truth` runs the whole check (``mfd check-disentanglement``) and returns a
+:class:`DisentanglementCheck`, which prints (:meth:`~DisentanglementCheck.report`) and writes
+(:meth:`~DisentanglementCheck.write`) itself; ``mfd evaluate`` shows the same probes descriptively.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import MFDError
-from .evaluate.disentanglement import probe_table, subspace_summary, truth_targets
-from .genome import Genome
-from .interpret.embed import embed_windows
-from .interpret.windows import centred_windows
-from .model import MFDModel
+from ..errors import MFDError
+from ..genome import Genome
+from ..interpret.embed import embed_windows
+from ..interpret.windows import centred_windows
+from ..model import MFDModel
+from .disentanglement import probe_table, subspace_summary, truth_targets
 
 CHECKED_BIASES = ("kmer_", "gc_rich")
 LEARNED = {"AUROC": 0.6, "R2": 0.1}
@@ -137,3 +142,99 @@ def check_disentanglement(probes: pd.DataFrame, dependence: pd.DataFrame, model:
         results.append((mine < theirs, f"cross-subspace correlation {mine:.4f} ({model}) vs {theirs:.4f} "
                                        f"({reference}, lambda = 0)"))
     return results
+
+
+@dataclass
+class DisentanglementCheck:
+    """The result of :func:`check_against_truth`; :meth:`report` is what ``mfd check-disentanglement``
+    prints, :meth:`write` what it writes.
+
+    Attributes:
+        probes: :func:`disentanglement_report`'s probe table, one row per (model, planted quantity):
+            model, target, role, checked, metric, bio, tech, full, best, bio_share, tech_share.
+        dependence: one row per model: model, lambda_indep, cross_subspace_correlation,
+            adversary_r2_bio_from_tech, adversary_r2_tech_from_bio.
+        results: :func:`check_disentanglement`'s criteria for ``"model"``: ``(passed, sentence)``,
+            ``passed`` ``None`` for a planted quantity the model did not learn.
+        n_bins: the held-out bins probed; split: their split.
+    """
+
+    probes: pd.DataFrame
+    dependence: pd.DataFrame
+    results: list[tuple[bool | None, str]]
+    n_bins: int
+    split: str
+
+    @staticmethod
+    def label(passed: bool | None) -> str:
+        """``PASS``, ``FAIL`` or ``SKIP`` (not learned)."""
+        return "SKIP" if passed is None else "PASS" if passed else "FAIL"
+
+    def report(self) -> str:
+        """The probe table, the dependence between the subspaces and one PASS / FAIL / SKIP line per criterion."""
+        return "\n".join([
+            f"linear probes on {self.n_bins} {self.split} bins (cross-validated; AUROC 0.5 / R2 0 = chance):",
+            self.probes.to_string(index=False, float_format=lambda v: f"{v:.3f}"), "",
+            "dependence between the subspaces (0 = independent):",
+            self.dependence.to_string(index=False, float_format=lambda v: f"{v:.4f}"), "",
+            *(f"{self.label(ok)}  {sentence}" for ok, sentence in self.results)])
+
+    def criteria(self) -> pd.DataFrame:
+        """One row per criterion: result (PASS / FAIL / SKIP), criterion (the sentence)."""
+        return pd.DataFrame([{"result": self.label(ok), "criterion": sentence} for ok, sentence in self.results],
+                            columns=["result", "criterion"])
+
+    @property
+    def judged(self) -> bool:
+        """Could any criterion be judged (a checked quantity that varies and that the model learned)?"""
+        return any(ok is not None for ok, _ in self.results)
+
+    @property
+    def passed(self) -> bool:
+        """Judged, and no criterion failed (``mfd check-disentanglement`` exits 0)."""
+        return self.judged and all(ok is not False for ok, _ in self.results)
+
+    def unjudged(self) -> str | None:
+        """Why no criterion could be judged (``None`` when one could)."""
+        if self.judged:
+            return None
+        return "no criterion could be judged: " + ("the model learned none of the checked quantities"
+                                                   if self.results else "no checked truth column varies on these bins")
+
+    def write(self, outdir: str | Path) -> list[Path]:
+        """``probes``, ``dependence`` and ``criteria`` (``.tsv`` and ``.md`` each) and ``probes.png``
+        (the model's probes) into ``outdir``, all or nothing."""
+        from ..outputs import StagedDir
+        from .report import plot_probes, write_table
+
+        with StagedDir(outdir) as out:
+            write_table(self.probes, out, "probes")
+            write_table(self.dependence, out, "dependence")
+            write_table(self.criteria(), out, "criteria")
+            plot_probes(self.probes[self.probes["model"] == "model"], out / "probes.png")
+        return out.written
+
+
+def check_against_truth(model: MFDModel, truth: pd.DataFrame, store: Any, *, reference: MFDModel | None = None,
+                        split: str = "test", max_bins: int = 3000, seed: int = 0,
+                        biological: str | Sequence[str] | None = None,
+                        technical: str | Sequence[str] | None = None) -> DisentanglementCheck:
+    """The disentanglement check of ``model`` (trained with lambda > 0) against a per-bin truth table.
+
+    Args:
+        model: the MFD model checked (named ``model`` in the tables).
+        truth: :func:`mfd_model.evaluate.disentanglement.read_truth_bins` (e.g. ``truth/bins.tsv.gz``).
+        store: the label store (:class:`mfd_model.train.labels.LabelStore`) the bins come from; its FASTA is read.
+        reference: the same model trained with lambda = 0 (``reference``), for the dependence criterion.
+        split, max_bins, seed: the held-out bins (:func:`held_out_bins`); ``seed`` also seeds the probes.
+        biological, technical: truth columns declared biological / technical (``--biological-columns`` ...).
+    Returns:
+        :class:`DisentanglementCheck`.
+    """
+    bins = held_out_bins(store, split, max_bins, seed)
+    models = {"model": model} if reference is None else {"model": model, "reference": reference}
+    probes, dependence = disentanglement_report(models, Genome(store.fasta_path), bins, truth, seed=seed,
+                                                biological=biological, technical=technical)
+    results = check_disentanglement(probes, dependence, "model", None if reference is None else "reference")
+    return DisentanglementCheck(probes, dependence, results, len(bins), split)
+
