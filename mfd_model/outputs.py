@@ -97,12 +97,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         return
     if path.is_dir():
         raise MFDError("output path is a folder", path=path, fix="give a file name")
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise MFDError(f"cannot create the output folder ({err.strerror})", path=parent,
-                       fix="check the path and permissions") from None
+    parent = _make_parent(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp" + "".join(path.suffixes), dir=parent)
     os.close(fd)
     tmp_path = Path(tmp)
@@ -119,6 +114,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         if tmp_path.exists():
             tmp_path.unlink()
 
+
+
+def _make_parent(path: Path) -> Path:
+    """Create ``path``'s parent folder if needed and return it (one error line when it cannot be made)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise MFDError(f"cannot create the output folder ({err.strerror})", path=parent,
+                       fix="check the path and permissions") from None
+    return parent
 
 
 def _folder_mode() -> int:
@@ -151,12 +157,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise MFDError("output exists and is not a folder", path=path, fix="choose a new folder name")
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise MFDError(f"cannot create the output folder ({err.strerror})", path=parent,
-                       fix="check the path and permissions") from None
+    parent = _make_parent(path)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.partial-", dir=parent))
     try:
         os.chmod(staging, _folder_mode())
