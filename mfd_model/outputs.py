@@ -182,6 +182,12 @@ def _replace_folder(new: Path, path: Path) -> None:
         raise
     shutil.rmtree(aside, ignore_errors=True)
 
+def refuse_file_as_folder(path: str | Path) -> None:
+    """Raise :class:`MFDError` when the output folder ``path`` is an existing file (checked before long work)."""
+    if Path(path).exists() and not Path(path).is_dir():
+        raise MFDError("output folder is an existing file", path=Path(path), fix="give a folder name")
+
+
 class StagedDir:
     """Collect a command's output files in a hidden staging folder, publish them all at the end.
 
@@ -201,8 +207,7 @@ class StagedDir:
         self.written: list[Path] = []
 
     def __enter__(self) -> "StagedDir":
-        if self.path.exists() and not self.path.is_dir():
-            raise MFDError("output folder is an existing file", path=self.path, fix="give a folder name")
+        refuse_file_as_folder(self.path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
         try:
             parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ there belongs in the library. The visible symptom is length: no module under ``m
 
 ``LONG_COMMANDS`` is the explicit allow-list of the modules that still hold their logic, each with
 the reason. It may only shrink: an entry must name a module that exists and is still too long (a
-module that became thin must leave the list), and no module may join it. Today it holds the two
-commands whose prediction loops are being reworked (issue 12): when that lands, it is empty.
+module that became thin must leave the list), and no module may join it. Today it holds the one
+command whose attribution loop is being reworked (issue 12): when that lands, it is empty.
 
 Building the parser (what ``mfd --help`` and every command do first) imports every command
 module, so their module level must stay light: no heavy library is imported then.
@@ -24,8 +24,6 @@ MAX_LINES = 150
 
 # module (relative to mfd_model/commands/) -> why it may still be longer; to shrink to nothing
 LONG_COMMANDS = {
-    "evaluate.py": "mfd evaluate still holds the evaluation (prediction loop, report and summary assembled in the "
-                   "command); being reworked into a library function with a result object (issue 12)",
     "attribute.py": "mfd attribute still holds its attribution loop; being reworked like evaluate.py (issue 12)",
 }
 # the allow-list as first written: entries may leave, none may join

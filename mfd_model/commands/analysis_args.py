@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..sampling import random_subset  # noqa: F401  (re-exported for the commands)
+
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-m", "--model", metavar="MODEL",
@@ -108,19 +110,3 @@ def require_file(path: str, what: str) -> None:
         raise MFDError(f"{what} not found", path=path, fix="check the path")
     if Path(path).is_dir():
         raise MFDError(f"{what} is a folder, expected a file", path=path, fix="check the path")
-
-
-def random_subset(items: Any, k: int, seed: Any) -> Any:
-    """At most ``k`` of ``items`` (``Windows`` or a ``DataFrame``), drawn at random, in their order.
-
-    ``items`` itself when it has ``k`` or fewer; otherwise the rows at the sorted indices
-    ``numpy.random.default_rng(seed).choice(len(items), k, replace=False)`` (``items.subset`` for
-    windows, ``items.iloc`` for a table). ``seed`` is an int, or a ``numpy.random.Generator``
-    that several draws share (it is used as is).
-    """
-    import numpy as np
-
-    if len(items) <= k:
-        return items
-    rows = np.sort(np.random.default_rng(seed).choice(len(items), k, replace=False))
-    return items.iloc[rows] if hasattr(items, "iloc") else items.subset(rows)
