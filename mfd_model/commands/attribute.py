@@ -37,8 +37,6 @@ from . import analysis_args as common
 
 OUTPUTS = ("outdir",)  # the arguments that name what it writes (never one of its inputs)
 
-MAX_DEFAULT_TARGETS = 16
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sites", metavar="SITES", help="site intervals (BED; strand in column 6 orients windows)")
@@ -81,23 +79,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import sys
 
-    import numpy as np
-    import pandas as pd
-
-    from ..bed import read_bed
     from ..errors import MFDError
-    from ..genome import Genome
-    from ..interpret.deeplift import delta_table
-    from ..interpret.plots import plot_attribution_logos, plot_profiles
-    from ..interpret.profiles import central_signal, profile_table
-    from ..interpret.sites import attribute_sites, mean_attribution_matrix
-    from ..interpret.targets import default_unit_targets, resolve_targets
-    from ..interpret.windows import random_windows, read_windows
-    from ..evaluate.report import text_table, write_table
-    from ..outputs import StagedDir
+    from ..interpret.around_sites import attribute_around_sites, choose_targets
 
     common.require_file(args.sites, "sites BED file")
     common.require_file(args.fasta, "FASTA file")
@@ -110,103 +95,20 @@ def run(args: argparse.Namespace) -> int:
     if args.ism_window is None:
         args.ism_window = 2 * args.flank
     elif args.ism_window < 0:
-        from ..errors import MFDError
         raise MFDError(f"--ism-window must be >= 0, got {args.ism_window}", fix="use e.g. --ism-window 100 (0: whole window)")
     model = common.load(args.model)
-    if args.output or args.unit:
-        targets = resolve_targets(model, args.output, args.unit, args.group)
-    else:
-        targets = default_unit_targets(model)
-        if len(targets) > MAX_DEFAULT_TARGETS:
-            print(f"mfd attribute: explaining the first {MAX_DEFAULT_TARGETS} of {len(targets)} named units "
-                  f"(choose others with --unit)", file=sys.stderr)
-            targets = targets[:MAX_DEFAULT_TARGETS]
-    genome = Genome(args.fasta)
-    length = model.config.seq_len
-    sites = read_windows(args.sites, genome, length, what="sites BED")
-    sites = common.random_subset(sites, args.max_sites, args.seed)
-    background = None
-    if not args.no_baseline:
-        if args.background:
-            background = read_windows(args.background, genome, length, what="background BED")
-            n_bg = args.random_background or min(len(background), args.max_sites)
-            background = common.random_subset(background, n_bg, args.seed + 1)
-        else:
-            n_bg = args.random_background if args.random_background is not None else min(len(sites), 500)
-            if n_bg > 0:
-                exclude = read_bed(args.sites)
-                background = random_windows(genome, n_bg, length, seed=args.seed, max_n_fraction=0.05, exclude=exclude)
-                if not len(background):
-                    raise MFDError("could not draw random baseline windows (genome too small or too many N)",
-                                   path=args.fasta, fix="pass --background BED, or --no-baseline")
-    batch = args.batch_size
-    result = attribute_sites(model, sites, targets, method=args.method, background=background,
-                             orient=not args.no_orient, ism_window=args.ism_window or None, n_steps=args.steps,
-                             scale=args.scale, n_references=args.references, seed=args.seed, delta_warning=None,
-                             batch_size=batch, device=args.device, progress=not args.no_progress)
-    deltas = None
-    if result.deltas is not None:
-        deltas = delta_table(result.deltas, sites.ids, targets, "site")
-        if result.background_deltas is not None:
-            deltas = pd.concat([deltas, delta_table(result.background_deltas, background.ids, targets, "baseline")],
-                               ignore_index=True)
-    profile = result.profile
-    signal = central_signal(profile, half_width=10, flank=args.flank)
-    labels = [t.label for t in targets]
-    with StagedDir(args.outdir) as out:
-        profile_table(profile).to_csv(out / "profiles.tsv", sep="\t", index=False, float_format="%.6g")
-        write_table(signal, out, "central_signal")
-        plot_profiles(profile, out / "profile.png", flank=args.flank,
-                      title=f"{args.method.upper()} around {profile.n_sites} sites"
-                            + (f" minus {profile.n_baseline} baseline windows" if profile.n_baseline else ""))
-        plot_profiles(profile, out / "profile_window.png", flank=length // 2, title="whole window")
-        matrix, positions = mean_attribution_matrix(result, half_width=min(25, args.flank))
-        plot_attribution_logos(matrix, labels, out / "logo_mean.png", positions=positions,
-                               title=f"mean attribution over {profile.n_sites} aligned sites")
-        centre = length // 2
-        lo, hi = max(centre - 30, 0), min(centre + 31, length)
-        for k in range(min(args.logos, len(sites))):
-            plot_attribution_logos(result.attributions[k, :, :, lo:hi], labels, out / f"logo_site_{k}.png",
-                                   positions=np.arange(lo, hi) - centre, title=str(sites.ids[k]))
-        arrays = {"ids": sites.ids.astype(str), "chrom": sites.chrom.astype(str), "start": sites.start,
-                  "strand": sites.strand.astype(str), "targets": np.array(labels),
-                  "scores": result.attributions.sum(axis=2).astype(np.float32),
-                  "window": np.array(result.window)}
-        if result.background is not None:
-            arrays["background_scores"] = result.background.sum(axis=2).astype(np.float32)
-        if args.save_raw:
-            arrays["attributions"] = result.attributions
-            arrays["one_hot"] = result.X.astype(np.uint8)
-            if result.ism_effects is not None:
-                arrays["ism_effects"] = result.ism_effects
-        np.savez_compressed(out / "attributions.npz", **arrays)
-        if deltas is not None:
-            deltas.to_csv(out / "deltas.tsv", sep="\t", index=False, float_format="%.3g")
-        summary = {"method": args.method, "targets": labels, "sites_read": sites.n_read, "sites_usable": sites.usable,
-                   "sites_attributed": len(sites), "skipped": sites.skipped,
-                   "baseline": (profile.n_baseline if background is not None else 0),
-                   "baseline_source": (args.background or ("random windows" if background is not None else None)),
-                   "window": list(result.window), "model_info": getattr(model, "info", {})}
-        if deltas is not None:
-            summary["deeplift"] = {"references": args.references, "seed": args.seed,
-                                   "max_abs_delta": float(deltas["max_abs_delta"].max()),
-                                   "windows_past_warning": int((deltas["max_abs_delta"] > args.delta_warning).sum()),
-                                   "delta_warning": args.delta_warning}
-        (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    print(f"mfd attribute: {sites.skip_summary()}; attributed {len(sites)}"
-          + (f", baseline {profile.n_baseline} windows" + (" (random)" if not args.background else "")
-             if profile.n_baseline else ", no baseline"), file=sys.stderr)
-    print(f"attribution on the sites ({args.method}): mean |score| within ±10 bp of the centre, in the "
-          f"±{args.flank} bp flanks, and at the same positions of the baseline windows:")
-    print(text_table(signal))
-    if deltas is not None:
-        worst = float(deltas["max_abs_delta"].max())
-        past = deltas[deltas["max_abs_delta"] > args.delta_warning]
-        print(f"DeepLIFT convergence deltas (sum of contributions - (f(x) - f(reference))): largest |delta| {worst:.3g}")
-        if len(past):
-            print(f"mfd attribute: warning: {past['window'].nunique()} window(s) have |delta| > {args.delta_warning:g} "
-                  f"(largest {worst:.3g}): their attributions do not sum to f(x) - f(reference); see deltas.tsv",
-                  file=sys.stderr)
+    targets = choose_targets(model, args.output, args.unit, args.group)
+    found = attribute_around_sites(
+        model, args.sites, args.fasta, targets, method=args.method, max_sites=args.max_sites,
+        background_bed=args.background, random_background=args.random_background, baseline=not args.no_baseline,
+        orient=not args.no_orient, ism_window=args.ism_window, steps=args.steps, scale=args.scale,
+        references=args.references, delta_warning=args.delta_warning, seed=args.seed, flank=args.flank,
+        logos=args.logos, save_raw=args.save_raw, batch_size=args.batch_size, device=args.device,
+        progress=not args.no_progress)
+    found.write(args.outdir)
+    print(found.counts(), file=sys.stderr)
+    print(found.report())
+    if found.warning():
+        print(found.warning(), file=sys.stderr)
     print(f"wrote {args.outdir}/: profiles.tsv, central_signal.tsv, profile.png, logo_mean.png, attributions.npz")
     return 0
-
