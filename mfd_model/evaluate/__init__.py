@@ -1,5 +1,8 @@
 """Downstream evaluation: performance, enhancer classification, variant enrichment, diagnostics.
 
+    evaluation        one mfd evaluate run: evaluate -> Evaluation (parts chosen and run, claims; writes itself)
+    options           EvaluationOptions, the inputs and settings of one run
+    parts             the five parts (performance, enhancers, variants, diagnostics, interpretation) -> Part
     performance       per-experiment AUROC / AUPRC on the test split, by metadata group
     importance        the AUROC / AUPRC lost when a latent unit, metadata group or subspace is switched off
     enhancers         paper Table 1: logistic regression on frozen bio / tech / full features
@@ -29,6 +32,7 @@ _EXPORTS = {
     "held_out_bins": "disentanglement_check",
     "simulated_layout": "simulated",
     "check_claims": "claims",
+    "evaluate": "evaluation", "Evaluation": "evaluation", "EvaluationOptions": "options", "Part": "parts",
 }
 
 __all__ = sorted(_EXPORTS)

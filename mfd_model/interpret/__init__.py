@@ -10,6 +10,7 @@ One module per idea, in the order an analysis runs:
     deeplift     DeepLIFT (rescale rule) / DeepSHAP, exact: the dinucleotide step as linear + ReLU
     ism          in-silico saturation mutagenesis (full, or fast local recomputation: mfd_model.local)
     profiles     attribution profiles around motif sites minus a baseline profile (paper Figs 2-3)
+    around_sites attribute_around_sites -> SiteAttribution: sites, baseline, targets, files (mfd attribute)
     motifs       the PWM (Motif), MEME I/O, motif similarity
     filters      first-layer filters -> PWMs, matched to known motifs (mfd motifs filters)
     gia          global importance analysis (motif inserted vs not, Wilcoxon signed-rank; mfd motifs gia)
@@ -28,6 +29,7 @@ _EXPORTS = {
     "integrated_gradients": "attribution", "gradient_x_input": "attribution", "attribute": "attribution",
     "deep_lift_shap": "deeplift", "DeepLiftNetwork": "deeplift",
     "saturation_mutagenesis": "ism", "ism_to_contributions": "ism",
+    "attribute_around_sites": "around_sites", "SiteAttribution": "around_sites",
     "position_scores": "profiles", "site_profile": "profiles", "Profile": "profiles",
     "Motif": "motifs", "read_meme": "motifs", "write_meme": "motifs", "match_motifs": "motifs",
     "filter_pwms": "filters", "filter_motifs": "filters", "FilterMotifs": "filters",
