@@ -126,7 +126,7 @@ def main() -> None:
     from mfd_model.export.kipoi_source import export_source
     from mfd_model.inference.fetch import fetch_windows
     from mfd_model.inference.intervals import predict_intervals
-    from mfd_model.inference.outputs import write_predictions
+    from mfd_model.inference.prediction_tables import write_predictions
     from mfd_model.interpret.windows import centred_windows
     from mfd_model.genome import Genome
     from mfd_model.predict import predict

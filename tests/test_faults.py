@@ -92,7 +92,7 @@ def test_predict_refuses_to_overwrite_its_bed(files, capsys):
 
 # ---------------------------------------------------------------------------- 2. a full disk
 def test_full_disk_while_scoring_is_one_line_and_leaves_nothing(files, tmp_path, capsys, monkeypatch):
-    from mfd_model.variants import outputs
+    from mfd_model.variants import score_writers as outputs
     original, calls = outputs.TsvWriter.write, {"n": 0}
 
     def write(self, chunk, values):

@@ -15,7 +15,7 @@ from mfd_model import MFDError
 from mfd_model.encoding import one_hot, one_hot_encode, one_hot_encode_batch, reverse_complement_one_hot
 from mfd_model.inference.fetch import fetch_codes, fetch_windows
 from mfd_model.inference.intervals import predict_intervals
-from mfd_model.inference.outputs import write_predictions
+from mfd_model.inference.prediction_tables import write_predictions
 from mfd_model.interpret.windows import centred_windows
 
 HG38 = ("hg38_chr1_1mb", "hg38_1m.fa.gz")

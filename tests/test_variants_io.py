@@ -214,7 +214,7 @@ def test_a_failing_writer_aborts_the_run(setup, tmp_path, monkeypatch):
     """An error in the writer thread reaches the caller, and no output is left behind."""
     genome, fasta, model, _ = setup
     vcf = write_vcf(tmp_path / "in.vcf", variant_lines(genome))
-    from mfd_model.variants import outputs
+    from mfd_model.variants import score_writers as outputs
     original = outputs.TsvWriter.write
     calls = {"n": 0}
 

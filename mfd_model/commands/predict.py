@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import MFDError
-    from ..inference.outputs import output_format, write_predictions
+    from ..inference.prediction_tables import output_format, write_predictions
     from ..inference.intervals import predict_intervals
     from ..model_io import load_model
     from ..outputs import is_stream

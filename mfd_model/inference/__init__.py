@@ -11,7 +11,7 @@ One module per idea, in the order a prediction runs:
     intervals   predict_intervals(): BED + FASTA -> probabilities, one process or Lightning
     lightning   the one Lightning predict path (Trainer.predict, one process per device) running the
                 engine's step, also the variant scorer's (mfd_model.variants.parallel)
-    outputs     TSV / Parquet / HDF5 tables, written atomically
+    prediction_tables  TSV / Parquet / HDF5 tables, written atomically
 
 The strand merge is :mod:`mfd_model.strands`; the local recomputation of single-base changes (fast
 ISM, SNV scoring) is :mod:`mfd_model.local`. Kipoi packaging (which reuses ``fetch``) is
@@ -27,7 +27,7 @@ _EXPORTS = {
     "Engine": "engine", "predict_windows": "engine", "WindowBatches": "engine",
     "inference_model": "fast_model", "ChannelsLastMFD": "fast_model",
     "predict_intervals": "intervals", "PredictionResult": "intervals",
-    "write_predictions": "outputs", "output_format": "outputs",
+    "write_predictions": "prediction_tables", "output_format": "prediction_tables",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -8,7 +8,7 @@ One module per idea, read in this order:
     selection   which experiments to score, metadata groups and aggregation over them
     scores      the scores (kipoi-veff semantics + MFD's swap effects) and strand merging
     effects     the model calls: windows -> shift-averaged, per-strand predictions
-    outputs     TSV (kipoi-veff2 columns), annotated VCF, Parquet, rejects TSV
+    score_writers  TSV (kipoi-veff2 columns), annotated VCF, Parquet, rejects TSV
     scoring     score_variants(): the streaming pipeline end to end
     bruteforce  a one-variant-at-a-time reference implementation (tests, benchmarks)
 """

@@ -32,7 +32,7 @@ from ..outputs import is_stream, refuse_overwriting_inputs
 from ..processes import worker_init_fn
 from .dataloader import ChunkFailure, SafeChunkStream, VariantWindowDl, identity
 from .effects import VariantEffectPredictor
-from .outputs import Outputs, reject_summary
+from .score_writers import Outputs, reject_summary
 from .scores import SCORES
 from .selection import select_experiments
 from .windows import VariantChunk
