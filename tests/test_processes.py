@@ -58,7 +58,7 @@ def running_scorer(tmp_path):
     genome = random_genome()
     rng = random.Random(0)
     lines = []
-    for i in range(6000):
+    for i in range(30000):  # long enough that the signal lands mid-run, even on a fast, quiet machine
         chrom = rng.choice(sorted(genome))
         pos = rng.randrange(250, len(genome[chrom]) - 250)
         ref = genome[chrom][pos - 1].upper()
