@@ -120,22 +120,23 @@ def motif_agreement(runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         run matched any), ``top_a`` / ``top_b`` (the significant match of each run's pattern with
         the most seqlets, ``-`` when it has none) and ``same_top``.
     """
-    def matched(table: pd.DataFrame) -> set[str]:
-        return set(table.loc[_significant(table), "best_match_name"].astype(str))
+    def summarise(table: pd.DataFrame) -> tuple[set[str], str]:
+        """(motifs matched significantly, the significant match of the pattern with most seqlets or ``-``)."""
+        significant = _significant(table).to_numpy()
+        names = table["best_match_name"].astype(str).to_numpy()
+        if not len(table):
+            return set(), "-"
+        first = int(np.argmax(table["n_seqlets"].astype(int).to_numpy()))   # the first of the largest
+        return set(names[significant]), str(names[first]) if significant[first] else "-"
 
-    def top(table: pd.DataFrame) -> str:
-        if table.empty:
-            return "-"
-        first = table.sort_values("n_seqlets", ascending=False, kind="stable").iloc[0]
-        return str(first["best_match_name"]) if _significant(first.to_frame().T).iloc[0] else "-"
-
+    summaries = {name: summarise(table) for name, table in runs.items()}
     rows = []
-    for (a, ta), (b, tb) in combinations(runs.items(), 2):
-        ma, mb = matched(ta), matched(tb)
+    for a, b in combinations(runs, 2):
+        (ma, top_a), (mb, top_b) = summaries[a], summaries[b]
         union = ma | mb
         rows.append({"run_a": a, "run_b": b, "matched_a": ", ".join(sorted(ma)), "matched_b": ", ".join(sorted(mb)),
                      "jaccard": len(ma & mb) / len(union) if union else float("nan"),
-                     "top_a": top(ta), "top_b": top(tb), "same_top": top(ta) == top(tb) != "-"})
+                     "top_a": top_a, "top_b": top_b, "same_top": top_a == top_b != "-"})
     return pd.DataFrame(rows)
 
 
