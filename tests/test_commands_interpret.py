@@ -234,6 +234,47 @@ def test_evaluate_on_a_simulated_layout(simulated, toy_paths, capsys):
     assert not list(root.parent.glob(".evaluation.staging*"))
 
 
+def test_evaluate_bias_variants_on_their_own_assays_outputs(tmp_path, toy_paths, capsys):
+    """Bias variants named with their assay (INFO ASSAY, as mfd simulate writes) get the table of
+    their own assay's outputs; on the toy metadata no assay shares a biological context with another,
+    so the claim is named but not judged."""
+    import json
+
+    model = toy_mfd(toy_paths)
+    path = save_model(model, tmp_path / "mfd.pt")
+    names = model.experiment_names
+    assays = dict(zip(names, ["ChIP-seq", "ChIP-seq", "ChIP-seq", "DNase-seq", "ATAC-seq", "ChIP-seq"]))
+    rng = np.random.default_rng(2)
+    vcf = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    header = "\t".join(f"MFD/{n}/{s}" for s in ("diff", "biological", "technical") for n in names)
+    rows = [f"#CHROM\tPOS\tID\tREF\tALT\t{header}"]
+    for k in range(90):
+        kind = ("bias", "control", "control")[k % 3]
+        assay = ("DNase-seq", "ChIP-seq", "ATAC-seq")[k % 9 // 3] if kind == "bias" else ""
+        vcf.append(f"chr1\t{100 + k}\tv{k}\tA\tG\t.\t.\tSIM={kind}" + (f";ASSAY={assay};KMER=ACGT" if assay else ""))
+        tech = [rng.normal() + 5 * (assays[n] == assay) for n in names]
+        values = [rng.normal() for _ in names] * 2 + tech
+        rows.append(f"chr1\t{100 + k}\tv{k}\tA\tG\t" + "\t".join(f"{v:.4f}" for v in values))
+    with gzip.open(tmp_path / "variants.vcf.gz", "wt") as handle:
+        handle.write("\n".join(vcf) + "\n")
+    (tmp_path / "scores.tsv").write_text("\n".join(rows) + "\n")
+    outdir = tmp_path / "evaluation"
+    assert main(["evaluate", str(outdir), "-m", str(path), "--parts", "variants", "--variant-scores",
+                 str(tmp_path / "scores.tsv"), "--variant-labels", str(tmp_path / "variants.vcf.gz"),
+                 "--true-values", "bias", "--score-map", "combined=diff,biological=biological,technical=technical"]) == 0
+    assert "Bias variants on their own assay's outputs" in capsys.readouterr().out
+    table = pd.read_csv(outdir / "variant_enrichment_bias_by_assay.tsv", sep="\t")
+    assert sorted(table["assay"].unique()) == ["ATAC-seq", "ChIP-seq", "DNase-seq"]
+    assert dict(zip(table["assay"], table["n_outputs"])) == {"ATAC-seq": 1, "ChIP-seq": 4, "DNase-seq": 1}
+    assert (table["separable_share"] == 0).all() and (table["true_tagged"] + table["true_untagged"] == 10).all()
+    at_09 = table[table["cutoff"] == 0.9].set_index(["assay", "feature_set"])
+    for assay in ("ATAC-seq", "ChIP-seq", "DNase-seq"):   # the planted technical effect is found on each
+        assert at_09.loc[(assay, "technical"), "true_tagged"] >= 9     # each output tags 9 of the 90 variants
+        assert at_09.loc[(assay, "technical"), "odds_ratio_haldane"] > at_09.loc[(assay, "biological"), "odds_ratio_haldane"]
+    claim = json.loads((outdir / "summary.json").read_text())["claims"][5]
+    assert claim["passed"] is None and "not separable: ATAC-seq, ChIP-seq, DNase-seq" in claim["detail"]
+
+
 def test_evaluate_requested_part_without_inputs_is_one_line(files, toy_paths, capsys):
     model = save_model(toy_mfd(toy_paths), files["tmp"] / "mfd.pt")
     assert main(["evaluate", str(files["tmp"] / "ev"), "-m", str(model), "--parts", "performance"]) == 2

@@ -270,7 +270,7 @@ def test_baseline_mean_auroc_is_the_baseline_evaluated_alone(tmp_path, monkeypat
     claims = json.loads((out / "summary.json").read_text())["claims"]
     gap = performance["baseline_mean_auroc"] - performance["mean_auroc"]
     assert claims[0]["value"] == pytest.approx(gap) and claims[0]["passed"] == (gap <= 0.01)
-    assert [c["passed"] for c in claims[1:]] == [None] * 4
+    assert [c["passed"] for c in claims[1:]] == [None] * 5
     assert f"{'PASS' if gap <= 0.01 else 'FAIL'}         test-bin mean AUROC" in printed
     assert pd.read_csv(out / "performance_baseline.tsv", sep="\t")["auroc"].mean() == pytest.approx(
         performance["baseline_mean_auroc"], rel=1e-5)
@@ -291,24 +291,24 @@ def test_claims_pass_fail_and_missing():
     from mfd_model.evaluate.claims import check_claims, claim_lines
 
     passed = check_claims(_summary())
-    assert [c["passed"] for c in passed] == [True] * 5
-    assert [c["value"] for c in passed] == pytest.approx([0.005, 0.01, 0.08, 3.0, 3.3])
-    assert [c["bound"] for c in passed] == [0.01, 0.02, 0.0, 0.0, 0.0]
+    assert [c["passed"] for c in passed] == [True] * 5 + [None]  # no bias_by_assay rows
+    assert [c["value"] for c in passed[:5]] == pytest.approx([0.005, 0.01, 0.08, 3.0, 3.3])
+    assert [c["bound"] for c in passed] == [0.01, 0.02, 0.0, 0.0, 0.0, 0.0]
     # each claim fails on its own; the 0.99 rows (odds ratio 100 everywhere) are not read
     failed = check_claims(_summary(mfd=0.78, base=0.80, table1={"baseline": 0.88, "full": 0.76, "bio": 0.6, "tech": 0.7},
                                    odds={("bias", "technical"): 2.0, ("bias", "biological"): 2.0,
                                          ("motif", "bio"): 1.5, ("motif", "tech"): 4.0}))
-    assert [c["passed"] for c in failed] == [False] * 5
+    assert [c["passed"] for c in failed] == [False] * 5 + [None]
     assert failed[0]["value"] == pytest.approx(0.02) and failed[1]["value"] == pytest.approx(0.12)
     # absent inputs: not checked, never an error
-    assert [c["passed"] for c in check_claims({})] == [None] * 5
+    assert [c["passed"] for c in check_claims({})] == [None] * 6
     partial = check_claims({"performance": {"mean_auroc": 0.8}, "enhancers": {"mean_auroc": {"full": 0.7, "bio": 0.7,
                                                                                             "tech": 0.6}},
                             "variant_enrichment": [{"true_class": "motif", "cutoff": "0.9", "feature_set": "biological",
                                                     "odds_ratio": float("nan")},
                                                    {"true_class": "motif", "cutoff": "0.9", "feature_set": "technical",
                                                     "odds_ratio": 2.0}]})
-    assert [c["passed"] for c in partial] == [None, None, True, None, None]
+    assert [c["passed"] for c in partial] == [None, None, True, None, None, None]
     assert all(c["value"] is None for c in partial if c["passed"] is None)
     lines = claim_lines(partial)
     assert lines[0].startswith("NOT CHECKED  test-bin mean AUROC") and "--baseline-model" in lines[0]
@@ -316,3 +316,26 @@ def test_claims_pass_fail_and_missing():
     infinite = check_claims(_summary(odds={("bias", "technical"): float("inf"), ("bias", "biological"): 3.0,
                                            ("motif", "biological"): float("inf"), ("motif", "technical"): float("inf")}))
     assert infinite[3]["passed"] is True and infinite[4]["passed"] is False and infinite[4]["value"] is None
+
+
+def _assay_rows(odds: dict[tuple[str, str], float], shares: dict[str, float]) -> list[dict]:
+    return [{"assay": a, "separable_share": shares[a], "cutoff": cutoff, "feature_set": f,
+             "odds_ratio_haldane": o if cutoff == 0.9 else 1.0} for (a, f), o in odds.items() for cutoff in (0.9, 0.99)]
+
+
+def test_claim_bias_where_planted_judges_only_separable_assays():
+    from mfd_model.evaluate.claims import check_claims
+    odds = {("DNase-seq", "technical"): 1000.0, ("DNase-seq", "biological"): 10.0,
+            ("ATAC-seq", "tech"): 50.0, ("ATAC-seq", "bio"): 5.0,
+            ("ChIP-seq", "technical"): 2.0, ("ChIP-seq", "biological"): 20.0}   # ChIP-seq: not separable
+    shares = {"DNase-seq": 0.75, "ATAC-seq": 0.5, "ChIP-seq": 0.0}
+    claim = check_claims({"bias_by_assay": _assay_rows(odds, shares)})[5]
+    # log10(1000 / 10) = 2, log10(50 / 5) = 1: the smaller one, PASS; ChIP-seq named, not judged
+    assert claim["passed"] is True and claim["value"] == pytest.approx(1.0)
+    assert "not judged" in claim["detail"] and "ChIP-seq" in claim["detail"].split("not judged")[1]
+    odds[("ATAC-seq", "bio")] = 100.0       # one separable assay where biology wins: FAIL
+    claim = check_claims({"bias_by_assay": _assay_rows(odds, shares)})[5]
+    assert claim["passed"] is False and claim["value"] == pytest.approx(-np.log10(2))
+    shares.update({"DNase-seq": 0.4, "ATAC-seq": 0.2})     # nothing separable: not checked
+    claim = check_claims({"bias_by_assay": _assay_rows(odds, shares)})[5]
+    assert claim["passed"] is None and claim["value"] is None and "not separable" in claim["detail"]

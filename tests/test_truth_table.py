@@ -133,7 +133,7 @@ def test_evaluate_probes_an_own_truth_table(own_data, capsys):
     assert probes.loc["my_bias", ["role", "metric", "best"]].tolist() == ["bias", "AUROC", "tech"]
     assert probes.loc["my_motif", "bio"] > 0.95 and probes.loc["my_bias", "tech"] > 0.95
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["diagnostics"]["source"].startswith("150 bins of") and len(summary["claims"]) == 5
+    assert summary["diagnostics"]["source"].startswith("150 bins of") and len(summary["claims"]) == 6
     assert all(c["passed"] is None for c in summary["claims"])
 
 

@@ -1,7 +1,7 @@
 """The paper's claims, checked on the numbers of an evaluation (``mfd evaluate``'s ``summary.json``).
 
 Rakowski, Monti et al. (2024) claim that MFD costs (almost) no prediction performance and
-that its two feature halves mean what they say. :func:`check_claims` turns that into five
+that its two feature halves mean what they say. :func:`check_claims` turns that into six
 comparisons of numbers ``mfd evaluate`` puts in its summary:
 
 1. test-bin mean AUROC: MFD within 0.01 of the baseline — ``value = baseline - MFD <= 0.01``
@@ -15,7 +15,14 @@ comparisons of numbers ``mfd evaluate`` puts in its summary:
    (``summary["variant_enrichment"]``: rows with ``true_class``, ``cutoff``, ``feature_set``,
    ``odds_ratio``; feature sets ``technical`` / ``tech`` and ``biological`` / ``bio``);
 5. Table 2 at 0.9, motif variants: the biological odds ratio above the technical one —
-   ``value = biological - technical > 0``.
+   ``value = biological - technical > 0``;
+6. Table 2 where the bias is planted (:mod:`~.bias_by_assay`): for every assay whose bias a model
+   can tell from biology (``separable_share >= 0.5``), the technical odds ratio of its bias variants
+   on its own outputs above the biological one, Haldane-corrected (a cell of 0 is common there) —
+   ``value = min over those assays of log10(technical / biological) > 0``
+   (``summary["bias_by_assay"]``: rows with ``assay``, ``separable_share``, ``cutoff``,
+   ``feature_set``, ``odds_ratio_haldane``). Claim 4 mixes every output into one union; this one
+   asks where the bias acts.
 
 "Within" is one-sided: MFD better than the baseline passes. A claim whose numbers are absent
 (a part not run, no baseline, no such variant class, an undefined odds ratio) is reported with
@@ -29,6 +36,7 @@ from typing import Any, Mapping, Sequence
 PERFORMANCE_MARGIN = 0.01
 ENHANCER_MARGIN = 0.02
 QUANTILE = 0.9
+SEPARABLE_SHARE = 0.5
 FEATURE_SETS = {"bio": ("biological", "bio"), "tech": ("technical", "tech"), "full": ("full", "combined")}
 
 
@@ -54,7 +62,7 @@ def _odds_ratio(rows: list[Mapping[str, Any]], true_class: str, feature_set: str
 
 
 def check_claims(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The five claims (module docstring) as ``{claim, value, bound, passed, detail}`` dicts.
+    """The six claims (module docstring) as ``{claim, value, bound, passed, detail}`` dicts.
 
     Args:
         summary: ``mfd evaluate``'s summary (parts may be missing).
@@ -105,7 +113,37 @@ def check_claims(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             continue
         value = high - low if not (math.isinf(high) and math.isinf(low)) else None
         claims.append(_claim(claim, value, 0.0, high > low, f"{names[better]} {high:.3g}, {names[worse]} {low:.3g}"))
+    claims.append(_bias_where_planted(list(summary.get("bias_by_assay") or [])))
     return claims
+
+
+def _bias_where_planted(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Claim 6 (module docstring)."""
+    claim = (f"Table 2 where the bias is planted, at the {QUANTILE} quantile: on the outputs of each assay separable "
+             f"from biology (share >= {SEPARABLE_SHARE}), its bias variants' technical odds ratio above the "
+             f"biological (Haldane): min log10(technical / biological) > 0")
+    odds: dict[str, dict[str, float]] = {}
+    shares: dict[str, float] = {}
+    for row in rows:
+        if _number(row.get("cutoff")) != QUANTILE:
+            continue
+        for key, names in FEATURE_SETS.items():
+            value = _number(row.get("odds_ratio_haldane"))
+            if row.get("feature_set") in names and value is not None and value > 0:
+                odds.setdefault(str(row.get("assay")), {})[key] = value
+        shares[str(row.get("assay"))] = _number(row.get("separable_share")) or 0.0
+    judged = sorted(a for a in odds if shares[a] >= SEPARABLE_SHARE and {"bio", "tech"} <= set(odds[a]))
+    skipped = sorted(a for a in odds if shares[a] < SEPARABLE_SHARE)
+    if not judged:
+        return _claim(claim, None, 0.0, None, "needs bias variants with their assay (INFO ASSAY) scored with "
+                      "biological and technical effects, on an assay separable from biology"
+                      + (f" (not separable: {', '.join(skipped)})" if skipped else ""))
+    ratios = {a: math.log10(odds[a]["tech"] / odds[a]["bio"]) for a in judged}
+    detail = "; ".join(f"{a}: technical {odds[a]['tech']:.3g}, biological {odds[a]['bio']:.3g}" for a in judged)
+    if skipped:
+        detail += f"; not judged (its assay follows from the biological metadata): {', '.join(skipped)}"
+    value = min(ratios.values())
+    return _claim(claim, value, 0.0, value > 0, detail)
 
 
 def average_summaries(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -119,8 +157,9 @@ def average_summaries(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         summaries: ``mfd evaluate`` summaries of the same data set, one per run.
     Returns:
         a summary with ``performance`` (``mean_auroc``, ``baseline_mean_auroc``), ``enhancers``
-        (``mean_auroc`` per feature set) and ``variant_enrichment`` (one row per true class,
-        cutoff and feature set, ``odds_ratio`` averaged), plus ``n_runs``.
+        (``mean_auroc`` per feature set), ``variant_enrichment`` (one row per true class,
+        cutoff and feature set, ``odds_ratio`` averaged) and ``bias_by_assay`` (one row per assay,
+        cutoff and feature set, ``odds_ratio_haldane`` and ``separable_share`` averaged), plus ``n_runs``.
     """
     def mean(values: list[float | None]) -> float | None:
         present = [v for v in values if v is not None]
@@ -137,8 +176,16 @@ def average_summaries(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             key = (row.get("true_class"), _number(row.get("cutoff")), row.get("feature_set"))
             odds.setdefault(key, []).append(_number(row.get("odds_ratio")))
     rows = [{"true_class": c, "cutoff": q, "feature_set": f, "odds_ratio": mean(v)} for (c, q, f), v in odds.items()]
+    by_assay: dict[tuple[Any, Any, Any], list[Mapping[str, Any]]] = {}
+    for s in summaries:
+        for row in s.get("bias_by_assay") or []:
+            by_assay.setdefault((row.get("assay"), _number(row.get("cutoff")), row.get("feature_set")), []).append(row)
+    assay_rows = [{"assay": a, "cutoff": q, "feature_set": f,
+                   "separable_share": mean([_number(r.get("separable_share")) for r in group]),
+                   "odds_ratio_haldane": mean([_number(r.get("odds_ratio_haldane")) for r in group])}
+                  for (a, q, f), group in by_assay.items()]
     return {"n_runs": len(summaries), "performance": performance, "enhancers": {"mean_auroc": table1},
-            "variant_enrichment": rows}
+            "variant_enrichment": rows, "bias_by_assay": assay_rows}
 
 
 def claim_lines(claims: list[Mapping[str, Any]]) -> list[str]:

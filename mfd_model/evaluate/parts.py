@@ -339,6 +339,9 @@ def variants(options: EvaluationOptions, sim: Any, model: Any) -> Part:
     grouped = _odds_by_metadata(per_output, model, options.group_by)
     if grouped is not None:
         part.files.append(lambda out: write_table(grouped, out, "variant_enrichment_by_metadata"))
+    experiments = {k: scores.experiments.get((mapping or {}).get(k, k), []) for k in matrices}
+    by_assay = _bias_by_assay(matrices, experiments, scores.keys, label_path if is_vcf else None, model,
+                              options.control_values, cutoffs, options.label_field)
     part.files.append(lambda out: plot_enrichment(table, per_output, out / "variant_enrichment.png"))
     shown = table[["true_class", "cutoff", "feature_set", "tagged", "true_tagged", "control_tagged", "odds_ratio",
                    "p_value"]]
@@ -346,7 +349,48 @@ def variants(options: EvaluationOptions, sim: Any, model: Any) -> Part:
              "unique variants tagged by any output; one-sided Fisher exact test")
     part.summary["variants"] = info
     part.summary["variant_enrichment"] = shown.drop(columns="tagged").to_dict(orient="records")
+    if by_assay is not None:
+        part.files.append(lambda out: write_table(by_assay, out, "variant_enrichment_bias_by_assay"))
+        part.section("Bias variants on their own assay's outputs (Table 2 where the bias is planted)",
+                     by_assay[["assay", "n_outputs", "separable_share", "cutoff", "feature_set", "true_tagged",
+                               "control_tagged", "odds_ratio", "odds_ratio_haldane", "p_value"]],
+                     "each assay's bias variants against the controls, tagged by any output of that assay; "
+                     "separable_share: share of the assay's experiments whose biological metadata another assay "
+                     "also has (0: the assay follows from the biological metadata, so no model can tell its bias "
+                     "from biology)")
+        part.summary["bias_by_assay"] = by_assay.drop(columns=["tagged"]).to_dict(orient="records")
     return part
+
+
+def _bias_by_assay(matrices: dict, experiments: dict, keys: Any, label_vcf: str | None, model: Any,
+                   control_values: str, cutoffs: list, label_field: str) -> Any:
+    """:func:`~.bias_by_assay.bias_by_assay` for the feature sets whose outputs are the model's
+    experiments, when the label VCF names each bias variant's assay (INFO ``ASSAY``, as ``mfd
+    simulate`` writes) and a technical column of the model's metadata has those assays; else ``None``."""
+    import numpy as np
+
+    from .bias_by_assay import assay_separability, bias_by_assay
+    from .variant_io import read_vcf_field
+
+    table, encoder = getattr(model, "table", None), getattr(model, "encoder", None)
+    if label_vcf is None or table is None or encoder is None:
+        return None
+    assay_of = read_vcf_field(label_vcf, "ASSAY")
+    frame = table.frame
+    assay_columns = [c.column for c in encoder.schema.technical.columns if c.column in frame.columns
+                     and set(assay_of.values()) <= set(frame[c.column].astype(str))]
+    names = [k for k in matrices if experiments.get(k) and list(experiments[k]) == list(model.experiment_names)]
+    if not assay_of or not assay_columns or not names:
+        return None
+    labels = read_vcf_field(label_vcf, label_field)
+    controls = {v.strip().lower() for v in control_values.split(",") if v.strip()}
+    biological = list(dict.fromkeys(c.column for c in encoder.schema.biological.columns))
+    by_experiment = frame.set_index(encoder.schema.id_column)[assay_columns[0]].astype(str)
+    result = bias_by_assay({k: matrices[k] for k in names}, np.array([assay_of.get(k, "") for k in keys]),
+                           np.array([labels.get(k, "").lower() in controls for k in keys]),
+                           by_experiment.loc[list(model.experiment_names)].to_numpy(), cutoffs=cutoffs,
+                           separability=assay_separability(frame, assay_columns[0], biological))
+    return result if len(result) else None
 
 
 def _odds_by_metadata(per_output: Any, model: Any, group_by: str) -> Any:

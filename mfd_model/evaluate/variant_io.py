@@ -19,7 +19,7 @@ import gzip
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -142,22 +142,16 @@ class VariantLabels:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def read_vcf_labels(path: str | Path, *, field_name: str = "SIM", true_values: Sequence[str] = ("motif",),
-                    control_values: Sequence[str] = ("control",)) -> VariantLabels:
-    """Labels from a VCF INFO field (``SIM=motif`` -> true, ``SIM=control`` -> control).
+def iter_vcf_info(path: str | Path) -> Iterator[tuple[list[str], dict[str, str | None]]]:
+    """The variant keys (one per ALT) and the INFO fields (flag -> ``None``) of each VCF record.
 
-    A flag field (no value) counts as true when present and control when absent, if
-    ``true_values`` contains ``"present"``.
+    Raises:
+        MFDError: missing file, a line with fewer than 8 fields, a non-integer POS, or no VCF at all.
     """
     path = Path(path)
     if not path.exists():
         raise MFDError("variant label VCF not found", path=path, fix="check the path")
-    true_set = {v.lower() for v in true_values}
-    control_set = {v.lower() for v in control_values}
-    labels: dict[str, bool] = {}
-    excluded = 0
-    counts: dict[str, int] = {}
-    seen_header = False
+    seen_header = seen_record = False
     with _open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
             if line.startswith("##"):
@@ -169,28 +163,51 @@ def read_vcf_labels(path: str | Path, *, field_name: str = "SIM", true_values: S
             if len(fields) < 8:
                 raise MFDError(f"VCF line has {len(fields)} fields, expected at least 8", path=path, line=number,
                                fix="use a tab-separated VCF with CHROM POS ID REF ALT QUAL FILTER INFO")
-            info = {}
-            for item in fields[7].split(";"):
-                key, _, value = item.partition("=")
-                info[key] = value if _ else None
-            if field_name in info:
-                value = "present" if info[field_name] is None else info[field_name].lower()
-            else:
-                value = "absent"
-            counts[value] = counts.get(value, 0) + 1
-            label = _label_of(value, true_set, control_set)
-            if label is None:
-                excluded += 1
-                continue
             try:
                 pos = int(fields[1])
             except ValueError:
                 raise MFDError(f"POS {fields[1]!r} is not an integer", path=path, line=number, fix="check the VCF") from None
-            for alt in fields[4].split(","):
-                labels[variant_key(fields[0], pos, fields[3], alt)] = label
-    if not seen_header and not labels:
+            info: dict[str, str | None] = {}
+            for item in fields[7].split(";"):
+                key, _, value = item.partition("=")
+                info[key] = value if _ else None
+            seen_record = True
+            yield [variant_key(fields[0], pos, fields[3], alt) for alt in fields[4].split(",")], info
+    if not seen_header and not seen_record:
         raise MFDError("not a VCF (no #CHROM header and no records)", path=path, fix="check the file")
+
+
+def read_vcf_labels(path: str | Path, *, field_name: str = "SIM", true_values: Sequence[str] = ("motif",),
+                    control_values: Sequence[str] = ("control",)) -> VariantLabels:
+    """Labels from a VCF INFO field (``SIM=motif`` -> true, ``SIM=control`` -> control).
+
+    A flag field (no value) counts as true when present and control when absent, if
+    ``true_values`` contains ``"present"``.
+    """
+    true_set = {v.lower() for v in true_values}
+    control_set = {v.lower() for v in control_values}
+    labels: dict[str, bool] = {}
+    excluded = 0
+    counts: dict[str, int] = {}
+    for keys, info in iter_vcf_info(path):
+        if field_name in info:
+            value = "present" if info[field_name] is None else str(info[field_name]).lower()
+        else:
+            value = "absent"
+        counts[value] = counts.get(value, 0) + 1
+        label = _label_of(value, true_set, control_set)
+        if label is None:
+            excluded += 1
+            continue
+        for key in keys:
+            labels[key] = label
     return VariantLabels(labels, excluded, str(path), counts)
+
+
+def read_vcf_field(path: str | Path, field_name: str) -> dict[str, str]:
+    """Variant key -> the value of one INFO field, for the records that have it with a value."""
+    return {key: str(info[field_name]) for keys, info in iter_vcf_info(path)
+            if info.get(field_name) is not None for key in keys}
 
 
 def _label_of(value: str, true_set: set[str], control_set: set[str]) -> bool | None:
