@@ -52,15 +52,17 @@ def exit_status(interrupt: KeyboardInterrupt) -> tuple[int, str]:
     return 128 + signum, signal.Signals(signum).name
 
 
-def die_with_parent(parent: int | None = None) -> None:
+def die_with_parent(parent: int | None = None, *, ignore_termination: bool = True) -> None:
     """End this process (SIGKILL) as soon as ``parent`` (default: the current parent) ends.
 
     Call it first thing in a child process. Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, then a
     check that the parent did not end before that. Other systems: a daemon thread polls
-    ``os.getppid()`` every second.
+    ``os.getppid()`` every second. With ``ignore_termination`` (workers) SIGTERM and SIGHUP are
+    ignored, since the parent ends its workers itself; a child that runs a whole command
+    (:mod:`mfd_model.concurrent_commands`) keeps them, to be stopped cleanly.
     """
     parent = os.getppid() if parent is None else parent
-    for signum in TERMINATING:
+    for signum in TERMINATING if ignore_termination else ():
         # the parent ends its workers while it unwinds (or the kernel does when it dies); a worker
         # that died first of the signal sent to the whole process group would turn the parent's
         # clean exit into a "DataLoader worker killed" error

@@ -88,7 +88,8 @@ def record_flows(tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     import mfd_model.evaluate.robustness as robustness
     monkeypatch.setattr(robustness, "robustness_report", report)
     capsys.readouterr()
-    recorded("demo_command", lambda: main(["demo", "--outdir", str(whole), "--config", str(config), "--robustness"]))
+    recorded("demo_command", lambda: main(["demo", "--outdir", str(whole), "--config", str(config), "--robustness",
+                                          "--jobs", "1"]))
     flows["demo_command_compared"] = _relative(compared, tmp)
     flows["demo_command_printed"] = _relative(capsys.readouterr().out.splitlines(), tmp)
     return flows

@@ -1,6 +1,6 @@
 """``mfd demo``: MFD end to end on the embedded default (simulated data), as a user would run it.
 
-    mfd demo [--outdir build/demo] [--config CONFIG.yaml] [--skip-comparisons] [--robustness]
+    mfd demo [--outdir build/demo] [--config CONFIG.yaml] [--skip-comparisons] [--jobs N] [--robustness]
 
 Runs the ``mfd`` commands a user would type, one after the other, everything under ``--outdir``:
 simulate, prepare, train (MFD, lambda = 0, baseline), check-disentanglement, export, predict,
@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="training config (default: the packaged train/configs/demo.yaml)")
     parser.add_argument("--skip-comparisons", action="store_true",
                         help="train only the default model (no lambda = 0 / baseline models, no comparisons)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="trainings run at once, as child processes, each with its share of the cores "
+                             "(default: 3 with 2 cores or more, else 1; 1: one after the other in this process)")
     parser.add_argument("--robustness", action="store_true",
                         help="then check the verdicts on a second simulation (mfd simulate "
                              f"{' '.join(SECOND_SIMULATION)}) and over training seeds {', '.join(map(str, EXTRA_SEEDS))} "
@@ -31,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
 
-    demo = run_demo(args.outdir, args.config, comparisons=not args.skip_comparisons, robustness=args.robustness)
+    if args.jobs is not None and args.jobs < 1:
+        from ..errors import MFDError
+        raise MFDError(f"--jobs must be at least 1, got {args.jobs}", fix="use e.g. --jobs 1")
+    demo = run_demo(args.outdir, args.config, comparisons=not args.skip_comparisons, robustness=args.robustness,
+                    jobs=args.jobs)
     print(f"\n{demo.report()}")
     return 0
