@@ -172,14 +172,9 @@ def tangermeme_batch(name: str, model, X: torch.Tensor) -> tuple[int, dict[int, 
 
 # ----------------------------------------------------------------------------- the command
 def mfd_command(argv: list[str]) -> tuple[float, str]:
-    """``mfd ARGV`` as a new process of this interpreter: (wall seconds, stdout + stderr)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in [str(ROOT), os.environ.get("PYTHONPATH", "")] if p)}
-    t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mfd_model", *argv], capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - t
-    if done.returncode != 0:
-        raise SystemExit(f"bench_peers: mfd {argv[0]} failed:\n{done.stderr.strip()}")
-    return seconds, done.stdout + done.stderr
+    """``mfd ARGV`` as a new process: (wall seconds, stdout + stderr)."""
+    from bench_common import run_mfd
+    return run_mfd(argv, "bench_peers")
 
 
 def reported_rate(output: str) -> float | None:

@@ -31,7 +31,6 @@ import io
 import os
 import platform
 import re
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -200,13 +199,8 @@ def write_vcf(genome: Genome, n: int, seq_len: int, path: Path, rng: np.random.G
 # ----------------------------------------------------------------------------- measurements
 def mfd(argv: list[str]) -> tuple[float, str]:
     """Run ``mfd ARGV`` as a new process (start-up included): ``(wall seconds, stdout + stderr)``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mfd_model", *argv], capture_output=True, text=True, env=env)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"device_check: mfd {' '.join(argv[:1])} failed:\n{done.stderr.strip()}")
-    return seconds, done.stdout + done.stderr
+    from bench_common import run_mfd
+    return run_mfd(argv, "device_check")
 
 
 def engine_rate(model, codes: np.ndarray, device: torch.device, precision: str) -> float:
