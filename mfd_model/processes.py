@@ -79,6 +79,16 @@ def die_with_parent(parent: int | None = None, *, ignore_termination: bool = Tru
     threading.Thread(target=_watch_parent, args=(parent,), name="mfd-parent-watchdog", daemon=True).start()
 
 
+def pool_worker_init(parent: int) -> None:
+    """Initializer of a ``multiprocessing.Pool`` worker (``initargs=(os.getpid(),)``): the pool's
+    ``terminate()`` (SIGTERM) ends it silently instead of raising :class:`Terminated` in it with a
+    traceback, Ctrl-C is left to the parent (which ends the pool), and it dies with ``parent``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in TERMINATING:
+        signal.signal(signum, signal.SIG_DFL)
+    die_with_parent(parent, ignore_termination=False)
+
+
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)

@@ -436,6 +436,19 @@ def test_same_seed_same_bytes_and_workers_do_not_matter(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "c"]      # no temporary folders left
 
 
+def test_workers_end_without_a_traceback(tmp_path):
+    """The pool's workers are ended by SIGTERM when the pool closes: silently (they once raised
+    the command's Terminated with a traceback each)."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "mfd_model", "simulate", str(tmp_path / "s"), "--workers", "2",
+                           "--genome-size", "6e4", "--n-chromosomes", "2", "--n-experiments", "16", "--quiet"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Terminated" not in done.stderr, done.stderr
+    assert (tmp_path / "s" / "metadata.tsv").exists()
+
+
 def test_failure_leaves_nothing_and_outdir_is_protected(tmp_path, monkeypatch):
     small = SimulationParams(genome_size=40_000, n_chromosomes=1, n_experiments=4)
 

@@ -122,12 +122,16 @@ def write_peak_files(layout: SimulationLayout, experiments: list[Experiment], bi
                      params: SimulationParams, progress: bool = False, workers: int = 1) -> list[tuple[int, int]]:
     """Write every experiment's peak file (in ``workers`` forked processes); (called bins, peaks) each."""
     import multiprocessing
+    import os
+
+    from ...processes import pool_worker_init
 
     global _PEAK_JOB
     _PEAK_JOB = _PeakJob(layout, params, bins, genome.names, genome.lengths)
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=pool_worker_init,
+                                                          initargs=(os.getpid(),)) as pool:
                 return list(progress_bar(pool.imap(_write_peak_file, experiments, chunksize=2), progress,
                                          "peak files", "file", total=len(experiments)))
         return [_write_peak_file(e) for e in progress_bar(experiments, progress, "peak files", "file")]
