@@ -181,14 +181,15 @@ def train(trainings: Sequence[Training], jobs: int = 1) -> list[Path]:
     from .threads import available_cores
     jobs = min(jobs, len(left))
     threads = max(1, available_cores() // jobs)
+    share = ["--set", f"training.threads={threads}"]
     for t in trainings:
-        print(f"\n=== {t.title}\n$ mfd {' '.join(t.argv)}", flush=True)
+        print(f"\n=== {t.title}\n$ mfd {' '.join(t.argv if t.done else [*t.argv, *share])}", flush=True)
         if t.done:
             print("(outputs exist: skipped)")
     print(f"\n({len(left)} trainings, {jobs} at a time, {threads} thread{'s' * (threads > 1)} each)", flush=True)
     started = time.time()
     try:
-        run_commands([Command(t.folder.name, [*t.argv, "--set", f"training.threads={threads}"], t.folder / "train.log",
+        run_commands([Command(t.folder.name, [*t.argv, *share], t.folder / "train.log",
                               status=lambda folder=t.folder: training_status(folder)) for t in left], jobs)
     except CommandFailed as failed:
         if failed.code > 128:
