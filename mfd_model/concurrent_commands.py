@@ -71,14 +71,17 @@ def run_commands(commands: Sequence[Command], jobs: int, *, every: float = 60.0,
                 command = waiting.pop(0)
                 running[_start(command)] = command
             time.sleep(poll)
-            for child in [c for c in running if c.poll() is not None]:
+            for child in list(running):
+                cpu = _reap(child)
+                if cpu is None:
+                    continue
                 command = running.pop(child)
                 if child.returncode != 0:
                     print(f"{command.name}: failed (exit {child.returncode}); the end of {command.log}:", flush=True)
                     print(_tail(command.log), flush=True)
                     raise CommandFailed(command, child.returncode)
-                print(f"{command.name}: done ({time.monotonic() - command.started:.0f} s; log {command.log})",
-                      flush=True)
+                print(f"{command.name}: done ({time.monotonic() - command.started:.0f} s, {cpu:.0f} s of CPU; "
+                      f"log {command.log})", flush=True)
             if running and time.monotonic() - last_status >= every:
                 last_status = time.monotonic()
                 print(" | ".join(_status(c) for c in running.values()), flush=True)
@@ -93,6 +96,18 @@ def _start(command: Command) -> subprocess.Popen:
     with open(command.log, "wb") as log:
         return subprocess.Popen([sys.executable, "-m", "mfd_model.concurrent_commands", str(os.getpid()),
                                  *command.argv], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _reap(child: subprocess.Popen) -> float | None:
+    """If ``child`` has ended: set its ``returncode`` and return the CPU seconds it and its own children
+    used (user + system, ``os.wait4``); ``None`` while it runs."""
+    if child.returncode is not None:
+        return 0.0
+    pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+    if pid == 0:
+        return None
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _status(command: Command) -> str:

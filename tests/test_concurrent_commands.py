@@ -4,6 +4,7 @@ half-written output, and the children die with their parent, however it ends."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,6 +51,7 @@ def test_commands_run_side_by_side_and_log_their_output(tmp_path, capsys):
     for k in range(3):
         assert (tmp_path / f"sim{k}" / "genome.fa").exists()
         assert f"sim{k}: done" in printed and (tmp_path / "logs" / f"sim{k}.log").exists()
+        assert re.search(rf"sim{k}: done \(\d+ s, \d+ s of CPU; log ", printed)
     # the same seed: the same genome, whichever process wrote it
     assert (tmp_path / "sim0" / "genome.fa").read_bytes() == (tmp_path / "sim2" / "genome.fa").read_bytes()
     assert "working" in printed
