@@ -39,7 +39,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from .encoding import dinucleotide_encode
-from .inference.fast_model import ChannelsLastMFD, StridedMax
 from .model import MFDModel
 from .trunk import BasenjiTrunk, Residual
 
@@ -110,8 +109,9 @@ class LocalTrunk:
             in), which batched convolutions run faster than window reads.
         net: the network that computes the reference activations: a
             :class:`~mfd_model.inference.fast_model.ChannelsLastMFD` of this model (the inference
-            engine's :attr:`~mfd_model.inference.engine.Engine.net` on a CPU) runs them in its
-            channels-last layout; anything else (``None``, the model itself) runs the model's modules.
+            engine's :attr:`~mfd_model.inference.engine.Engine.net` on a CPU; anything with its
+            ``stages`` and ``trunk_input``) runs them in its channels-last layout; anything else
+            (``None``, the model itself) runs the model's modules.
 
     Usage: :meth:`set_reference` once per chunk of source sequences, then :meth:`features`
     for batches of substitutions of those sequences (ISM); or :meth:`set_reference_dinucleotides`,
@@ -129,7 +129,7 @@ class LocalTrunk:
         self._check(nn.Sequential(*self.body))
         self.stages = [trunk.stem, *trunk.tower, *trunk.dilated]   # where mutants may become whole tensors
         self.materialize_at = materialize_at
-        self.net = net if isinstance(net, ChannelsLastMFD) else None
+        self.net = net if hasattr(net, "stages") and hasattr(net, "trunk_input") else None
         if self.net is not None:
             self._check_twin(nn.Sequential(*self.stages), nn.Sequential(*self.net.stages))
         self._x: torch.Tensor | None = None
@@ -154,18 +154,33 @@ class LocalTrunk:
             raise UnsupportedModule(f"no local rule for {type(module).__name__}")
 
     def _check_twin(self, module: nn.Module, twin: nn.Module) -> None:
-        """``twin`` mirrors ``module`` (the 2D rebuild of :mod:`mfd_model.inference.fast_model`)."""
+        """``twin`` mirrors ``module`` as the 2D rebuild of :mod:`mfd_model.inference.fast_model` does:
+        the same nesting, ``Conv2d`` (with this convolution's weights' shape and dilation) for ``Conv1d``,
+        ``BatchNorm2d`` for ``BatchNorm1d``, a pooling without parameters for ``MaxPool1d``, the same
+        point-wise modules."""
+        def refuse() -> UnsupportedModule:
+            return UnsupportedModule(f"the network's {type(twin).__name__} does not mirror {type(module).__name__}")
+
         if isinstance(module, (nn.Sequential, Residual)):
             children, twins = list(module.children()), list(twin.children())
             kind = nn.Sequential if isinstance(module, nn.Sequential) else Residual
             if not isinstance(twin, kind) or len(children) != len(twins):
-                raise UnsupportedModule(f"the network's {type(twin).__name__} does not mirror {type(module).__name__}")
+                raise refuse()
             for child, child_twin in zip(children, twins):
                 self._check_twin(child, child_twin)
-            return
-        expected = {nn.Conv1d: nn.Conv2d, nn.BatchNorm1d: nn.BatchNorm2d, nn.MaxPool1d: StridedMax}
-        if type(twin) is not expected.get(type(module), type(module)):
-            raise UnsupportedModule(f"the network's {type(twin).__name__} does not mirror {type(module).__name__}")
+        elif isinstance(module, nn.Conv1d):
+            w = module.weight.shape
+            if (not isinstance(twin, nn.Conv2d) or twin.weight.shape != (w[0], w[1], 1, w[2])
+                    or twin.dilation[1] != module.dilation[0] or twin.groups != module.groups):
+                raise refuse()
+        elif isinstance(module, nn.BatchNorm1d):
+            if not isinstance(twin, nn.BatchNorm2d) or twin.num_features != module.num_features:
+                raise refuse()
+        elif isinstance(module, nn.MaxPool1d):
+            if isinstance(twin, POINTWISE) or any(True for _ in twin.parameters()):
+                raise refuse()
+        elif type(twin) is not type(module):
+            raise refuse()
 
     # ------------------------------------------------------------------ reference
     @staticmethod
