@@ -87,6 +87,7 @@ class VariantEffectPredictor:
         self.selection = selection or select_experiments(model)
         self.batch_size = int(batch_size or default_batch_size(self._device))
         needed = {kind for score in self.scores for kind in score.kinds}
+        self.logits_needed = any(score.logit for score in self.scores)
         self.kinds = tuple(k for k in KINDS if k in needed)
         with torch.no_grad():
             weight, bias = model.experiment_weights()
@@ -149,7 +150,8 @@ class VariantEffectPredictor:
         """Shift-averaged probabilities and logits per strand for the chunk's alleles.
 
         Returns:
-            :class:`~.scores.Predictions` with arrays shape=(A, S, E) for each needed kind.
+            :class:`~.scores.Predictions` with arrays shape=(A, S, E) for each needed kind (logits only
+            when a requested score reads them).
         """
         ref_feats, alt_feats = features if features is not None else self._chunk_features(chunk)
         alleles = alleles or slice(0, chunk.n_alleles)
@@ -166,8 +168,9 @@ class VariantEffectPredictor:
         for kind in self.kinds:
             z = logits[kind]                                           # shifts on dim 1
             prob[kind] = torch.sigmoid(z).mean(dim=1).numpy()
-            logit[kind] = (torch.logsumexp(torch.nn.functional.logsigmoid(z), dim=1)
-                           - torch.logsumexp(torch.nn.functional.logsigmoid(-z), dim=1)).numpy()
+            if self.logits_needed:
+                logit[kind] = (torch.logsumexp(torch.nn.functional.logsigmoid(z), dim=1)
+                               - torch.logsumexp(torch.nn.functional.logsigmoid(-z), dim=1)).numpy()
         return Predictions(prob, logit)
 
     def _chunk_features(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
