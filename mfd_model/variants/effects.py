@@ -60,8 +60,8 @@ class VariantEffectPredictor:
         selection: experiments and output columns (default: every experiment).
         rc_merge: how to merge the strands (``none``: forward strand only).
         device: where the trunk runs (``None``: CUDA if available).
-        batch_size: windows per trunk call (``None``: 64 on a CPU, where larger batches fall out
-            of cache, 512 on a GPU).
+        batch_size: windows per trunk call (``None``: the engine's :func:`~mfd_model.inference.engine.default_batch_size`:
+            64-256 on a CPU by the model's size, where larger batches fall out of cache, 512 on a GPU).
         incremental: compute SNV and short-MNV alternatives from the reference's activations
             (:mod:`mfd_model.local`, the engine of fast ISM too; exact up to float rounding, most of an
             SNV's alternative work saved); ``False`` runs every window in full. Ignored for trunks it
@@ -85,7 +85,7 @@ class VariantEffectPredictor:
         merge_strands(np.zeros((0, 2, 0)), rc_merge)  # an unknown merge fails now, not at the first chunk
         self.rc_merge = rc_merge
         self.selection = selection or select_experiments(model)
-        self.batch_size = int(batch_size or default_batch_size(self._device))
+        self.batch_size = int(batch_size or default_batch_size(self._device, model))
         needed = {kind for score in self.scores for kind in score.kinds}
         self.logits_needed = any(score.logit for score in self.scores)
         self.kinds = tuple(k for k in KINDS if k in needed)
