@@ -3,9 +3,10 @@
 For a chunk of alleles (see :mod:`.windows`) this module
 
 1. runs the trunk once per distinct window -- the reference windows of a site are computed once
-   for all its ALTs; SNV / short-MNV alternatives are recomputed locally from the reference's
-   activations (:mod:`mfd_model.local`), every other window (indels, ``incremental=False``) in
-   the inference engine (:class:`mfd_model.inference.engine.Engine`, both strands in one call);
+   for all its ALTs, on the inference engine's network (:attr:`Engine.net`, on a CPU the
+   channels-last rebuild), keeping the activations from which SNV / short-MNV alternatives are
+   recomputed locally (:mod:`mfd_model.local`); every other window (indels, ``incremental=False``)
+   runs in the inference engine (:class:`mfd_model.inference.engine.Engine`, both strands in one call);
    sequences arrive as int8 base indices and are turned into the model's dinucleotide input on
    the device, vectorised;
 2. applies the output layer ``logit = s_bio . w_bio + s_tech . w_tech + b`` (``W, b`` =
