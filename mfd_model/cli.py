@@ -6,7 +6,7 @@ import importlib
 import os
 import shlex
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 # name -> (module, one-line help). Modules are imported to build their parsers; they keep
 # their module level light (standard library only).
@@ -85,6 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def command() -> NoReturn:
+    """The ``mfd`` program (``python -m mfd_model``, the ``mfd`` script): :func:`main`'s status as the
+    process's exit status, without the interpreter's slow teardown (:func:`mfd_model.processes.exit_now`)."""
+    status = main()
+    from .processes import exit_now
+    exit_now(status)
+
+
 def _outputs_and_inputs(args: argparse.Namespace, outputs: Sequence[str]) -> tuple[list[str], list[str]]:
     """The paths of the arguments a command names in its ``OUTPUTS``, and every other argument's (the inputs)."""
     def paths(value) -> list[str]:
@@ -107,4 +115,4 @@ def _discard_stdout() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

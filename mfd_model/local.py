@@ -21,6 +21,12 @@ eval mode, ``GELU``, ``ReLU``, ``Dropout`` in eval mode, ``Identity``), ``Sequen
 ``Residual``. Anything else raises :class:`UnsupportedModule` and the caller falls back to
 full forward passes.
 
+The reference activations can come from the inference engine's network (``net``: on a CPU the
+channels-last rebuild, :class:`~mfd_model.inference.fast_model.ChannelsLastMFD`, about 1.5x the
+module's speed): its 2D twin of every module computes the reference and the local steps read the
+same activations as (N, C, L) views; the changed windows are computed with the model's own
+modules. Same numbers up to float rounding.
+
 Invariant of every step: a mutant's activation equals the reference everywhere outside
 ``[lo, lo + w)``, and ``mut`` holds its values inside. ``lo`` is a tensor (one start per mutant:
 ISM) or an ``int`` (one start for the batch: the variant scorer's alternatives at one shift), which
@@ -88,6 +94,11 @@ def _window(padded: torch.Tensor, pad: int, seq: torch.Tensor, mut: torch.Tensor
     return out.scatter_(2, offsets.expand(-1, mut.shape[1], -1), mut)
 
 
+def _as_1d(x: torch.Tensor) -> torch.Tensor:
+    """Activations shape=(S, C, L) as they are, or shape=(S, C, 1, L) (the 2D network's) as an (S, C, L) view."""
+    return x[:, :, 0] if x.ndim == 4 else x
+
+
 class LocalTrunk:
     """Mutant features of one model from reference activations plus changed windows.
 
@@ -96,13 +107,18 @@ class LocalTrunk:
         materialize_at: once a stage's changed windows cover more than this fraction of its
             output, the mutants continue as whole tensors (the reference's with the window written
             in), which batched convolutions run faster than window reads.
+        net: the network that computes the reference activations: a
+            :class:`~mfd_model.inference.fast_model.ChannelsLastMFD` of this model (the inference
+            engine's :attr:`~mfd_model.inference.engine.Engine.net` on a CPU; anything with its
+            ``stages`` and ``trunk_input``) runs them in its channels-last layout; anything else
+            (``None``, the model itself) runs the model's modules.
 
     Usage: :meth:`set_reference` once per chunk of source sequences, then :meth:`features`
     for batches of substitutions of those sequences (ISM); or :meth:`set_reference_dinucleotides`,
     then :meth:`features_of_changes` for changed windows of any width (the variant scorer).
     """
 
-    def __init__(self, model: MFDModel, materialize_at: float = 0.5) -> None:
+    def __init__(self, model: MFDModel, materialize_at: float = 0.5, net: nn.Module | None = None) -> None:
         trunk = model.trunk
         for name in ("stem", "tower", "dilated", "embed", "crop"):
             if not hasattr(trunk, name):
@@ -113,6 +129,9 @@ class LocalTrunk:
         self._check(nn.Sequential(*self.body))
         self.stages = [trunk.stem, *trunk.tower, *trunk.dilated]   # where mutants may become whole tensors
         self.materialize_at = materialize_at
+        self.net = net if hasattr(net, "stages") and hasattr(net, "trunk_input") else None
+        if self.net is not None:
+            self._check_twin(nn.Sequential(*self.stages), nn.Sequential(*self.net.stages))
         self._x: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ structure
@@ -133,6 +152,35 @@ class LocalTrunk:
                 raise UnsupportedModule("MaxPool1d other than kernel = stride, no padding")
         elif not isinstance(module, POINTWISE):
             raise UnsupportedModule(f"no local rule for {type(module).__name__}")
+
+    def _check_twin(self, module: nn.Module, twin: nn.Module) -> None:
+        """``twin`` mirrors ``module`` as the 2D rebuild of :mod:`mfd_model.inference.fast_model` does:
+        the same nesting, ``Conv2d`` (with this convolution's weights' shape and dilation) for ``Conv1d``,
+        ``BatchNorm2d`` for ``BatchNorm1d``, a pooling without parameters for ``MaxPool1d``, the same
+        point-wise modules."""
+        def refuse() -> UnsupportedModule:
+            return UnsupportedModule(f"the network's {type(twin).__name__} does not mirror {type(module).__name__}")
+
+        if isinstance(module, (nn.Sequential, Residual)):
+            children, twins = list(module.children()), list(twin.children())
+            kind = nn.Sequential if isinstance(module, nn.Sequential) else Residual
+            if not isinstance(twin, kind) or len(children) != len(twins):
+                raise refuse()
+            for child, child_twin in zip(children, twins):
+                self._check_twin(child, child_twin)
+        elif isinstance(module, nn.Conv1d):
+            w = module.weight.shape
+            if (not isinstance(twin, nn.Conv2d) or twin.weight.shape != (w[0], w[1], 1, w[2])
+                    or twin.dilation[1] != module.dilation[0] or twin.groups != module.groups):
+                raise refuse()
+        elif isinstance(module, nn.BatchNorm1d):
+            if not isinstance(twin, nn.BatchNorm2d) or twin.num_features != module.num_features:
+                raise refuse()
+        elif isinstance(module, nn.MaxPool1d):
+            if isinstance(twin, POINTWISE) or any(True for _ in twin.parameters()):
+                raise refuse()
+        elif type(twin) is not type(module):
+            raise refuse()
 
     # ------------------------------------------------------------------ reference
     @staticmethod
@@ -164,24 +212,34 @@ class LocalTrunk:
     def set_reference_dinucleotides(self, ref: torch.Tensor) -> torch.Tensor:
         """:meth:`set_reference` from the model's order-2 input, shape=(S, 16, L) (for
         :meth:`features_of_changes`; :meth:`features` needs :meth:`set_reference`)."""
-        self._inputs: dict[int, torch.Tensor] = {}       # module -> its padded reference input
+        self._inputs: dict[int, torch.Tensor] = {}       # module -> its padded reference input, (S, C, L + 2 pad)
         self._lengths: dict[int, int] = {}               # module -> its output length
-        self._stage_out: list[torch.Tensor] = []
-        for stage in self.stages:
-            ref = self._reference(stage, ref)
-            self._stage_out.append(ref)
-        self._body_out = ref
-        return self._head(ref[:, :, self.trunk.crop:self.trunk.crop + 1])
+        self._stage_out: list[torch.Tensor] = []         # (S, C, L_stage)
+        if self.net is None:
+            twins: list[nn.Module | None] = [None] * len(self.stages)
+        else:
+            twins, ref = self.net.stages, self.net.trunk_input(ref)
+        for stage, twin in zip(self.stages, twins):
+            ref = self._reference(stage, twin, ref)
+            self._stage_out.append(_as_1d(ref))
+        self._body_out = self._stage_out[-1]
+        return self._head(self._body_out[:, :, self.trunk.crop:self.trunk.crop + 1])
 
-    def _reference(self, module: nn.Module, ref: torch.Tensor) -> torch.Tensor:
+    def _reference(self, module: nn.Module, twin: nn.Module | None, ref: torch.Tensor) -> torch.Tensor:
+        """``module``'s reference output, keeping its (padded) input; with its 2D ``twin``, the
+        activations are shape=(S, C, 1, L) channels-last and kept as (S, C, L) views."""
         if isinstance(module, nn.Sequential):
-            for child in module:
-                ref = self._reference(child, ref)
+            for k, child in enumerate(module):
+                ref = self._reference(child, None if twin is None else twin[k], ref)
             return ref
         pad = self._pad(module)
-        self._inputs[id(module)] = F.pad(ref, (pad, pad)) if pad else ref
-        out = ref + self._reference(module.block, ref) if isinstance(module, Residual) else module(ref)
-        self._lengths[id(module)] = out.shape[2]
+        # padding a (S, C, L) view copies it into the contiguous layout the window reads run fastest on
+        self._inputs[id(module)] = F.pad(_as_1d(ref), (pad, pad)) if pad else _as_1d(ref)
+        if isinstance(module, Residual):
+            out = ref + self._reference(module.block, None if twin is None else twin.block, ref)
+        else:
+            out = (module if twin is None else twin)(ref)
+        self._lengths[id(module)] = out.shape[-1]
         return out
 
     def _head(self, centre: torch.Tensor) -> torch.Tensor:

@@ -36,13 +36,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .errors import MetadataError
 from .yamlio import LocatedYaml, check_keys, load_yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUPS = ("biological", "technical")
 ROLES = ("direct", "interact")
@@ -246,17 +248,24 @@ def _parse_column(item: Any, key_path: tuple, role: str, fail, doc: LocatedYaml)
 
 
 # =============================================================================== table
-@dataclass
 class MetadataTable:
     """The experiment metadata table: one row per experiment, all cells kept as strings.
 
-    Attributes:
-        frame: the table (string cells; missing cells are empty strings).
+    Held as columns of strings, so that loading a model (whose table is stored as records) and
+    scoring need no pandas; :attr:`frame` builds the pandas view on first use.
+
+    Args:
+        cells: column name -> the column's cells (strings; missing cells are empty strings), every
+            column as long as the table, in column order.
         path: where it was read from (for error messages).
+        rows: the number of rows (needed only for a table without columns).
     """
 
-    frame: pd.DataFrame
-    path: str = "<metadata>"
+    def __init__(self, cells: dict[str, list[str]], path: str = "<metadata>", rows: int | None = None) -> None:
+        self.cells = cells
+        self.path = path
+        self.rows = len(next(iter(cells.values()))) if cells else int(rows or 0)
+        self._frame: Any = None
 
     @classmethod
     def read(cls, path: str | Path) -> "MetadataTable":
@@ -267,18 +276,47 @@ class MetadataTable:
                          fix="use a tab-separated file with one header line and one row per experiment, "
                              "every row with the header's number of fields")
         frame.columns = [str(c).strip() for c in frame.columns]
-        return cls(frame, str(path))
+        table = cls({c: frame[c].tolist() for c in frame.columns}, str(path), rows=len(frame))
+        table._frame = frame
+        return table
 
     @classmethod
     def from_records(cls, records: Sequence[dict[str, Any]], path: str = "<metadata>") -> "MetadataTable":
-        frame = pd.DataFrame.from_records(list(records)).fillna("").astype(str)
-        return cls(frame, path)
+        """From ``[{column: value}]``, as pandas' ``from_records`` -> ``fillna("")`` -> ``astype(str)``: columns
+        in order of first appearance, missing cells empty. Records of strings (a model file's) are read
+        without pandas; other values go through pandas, whose column types decide their text (``2012.0``
+        in a column with a missing number)."""
+        records = list(records)
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        if all(isinstance(v, str) for record in records for v in record.values()):
+            return cls({c: [record.get(c, "") for record in records] for c in columns}, path, rows=len(records))
+        import pandas as pd
+        frame = pd.DataFrame.from_records(records).fillna("").astype(str)
+        table = cls({c: frame[c].tolist() for c in frame.columns}, path, rows=len(frame))
+        table._frame = frame
+        return table
+
+    @property
+    def frame(self) -> "pd.DataFrame":
+        """The table as a pandas DataFrame of strings (built on first use)."""
+        if self._frame is None:
+            import pandas as pd
+            self._frame = pd.DataFrame(self.cells, index=pd.RangeIndex(self.rows)).astype(str)
+        return self._frame
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.cells)
+
+    def column(self, name: str) -> list[str]:
+        """The cells of column ``name`` (a ``KeyError`` if there is none; check with :attr:`columns`)."""
+        return self.cells[name]
 
     def to_records(self) -> list[dict[str, str]]:
-        return self.frame.to_dict(orient="records")
+        return [{c: values[row] for c, values in self.cells.items()} for row in range(self.rows)]
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return self.rows
 
     @staticmethod
     def line_of(row: int) -> int:
@@ -287,20 +325,20 @@ class MetadataTable:
 
     def require_columns(self, schema: MetadataSchema) -> None:
         """Every column the schema names must exist in the table."""
-        available = list(self.frame.columns)
-        if schema.id_column not in self.frame.columns:
+        available = self.columns
+        if schema.id_column not in self.cells:
             raise MetadataError(f"metadata schema names id_column {schema.id_column!r}, which is not a column of "
                                 f"{self.path}", path=schema.source,
                                 fix=f"use one of the table's columns: {', '.join(available)}")
         for spec in schema.columns:
-            if spec.column not in self.frame.columns:
+            if spec.column not in self.cells:
                 raise MetadataError(f"metadata schema names column {spec.column!r}, which is not a column of "
                                     f"{self.path}", path=schema.source, line=spec.line,
                                     fix=f"use one of the table's columns: {', '.join(available)}")
 
     def experiment_names(self, schema: MetadataSchema) -> list[str]:
         """Unique, non-empty experiment names from the id column."""
-        names = [str(v).strip() for v in self.frame[schema.id_column]]
+        names = [str(v).strip() for v in self.cells[schema.id_column]]
         seen: dict[str, int] = {}
         for row, name in enumerate(names):
             if not name:
@@ -314,11 +352,11 @@ class MetadataTable:
 
     def select(self, column: str, value: str, separator: str = ",") -> list[int]:
         """Rows whose ``column`` contains ``value`` (case-insensitive; multi-valued cells split)."""
-        if column not in self.frame.columns:
+        if column not in self.cells:
             raise MetadataError(f"no metadata column {column!r}", path=self.path,
-                                fix=f"use one of: {', '.join(self.frame.columns)}")
+                                fix=f"use one of: {', '.join(self.columns)}")
         wanted = value.strip().lower()
-        return [i for i, cell in enumerate(self.frame[column])
+        return [i for i, cell in enumerate(self.cells[column])
                 if wanted in {v.strip().lower() for v in str(cell).split(separator)}]
 
 
@@ -494,7 +532,7 @@ class MetadataEncoder:
         columns: dict[str, ColumnEncoding] = {}
         for spec in schema.columns:  # a column that is direct and interact is encoded once
             if spec.column not in columns:
-                columns[spec.column] = ColumnEncoding.fit(spec, list(table.frame[spec.column]), schema.separator,
+                columns[spec.column] = ColumnEncoding.fit(spec, list(table.column(spec.column)), schema.separator,
                                                           table.path)
         return cls(schema, columns)
 
@@ -505,7 +543,7 @@ class MetadataEncoder:
 
         def encode_group(group: GroupSpec) -> EncodedGroup:
             def enc(spec: ColumnSpec) -> np.ndarray:
-                return self.columns[spec.column].transform(list(table.frame[spec.column]),
+                return self.columns[spec.column].transform(list(table.column(spec.column)),
                                                            self.schema.separator, table.path)
             return EncodedGroup(
                 direct=[enc(s) for s in group.direct],

@@ -4,9 +4,9 @@
 afterwards) are used by every model call. Model *outputs on windows* (predictions, features, with
 strands, shifts, precision) go through the inference engine, :mod:`mfd_model.inference.engine`.
 :func:`predict` is the plain batched call that remains for work the engine does not do: gradients
-(Integrated Gradients, gradient x input, DeepLIFT re-enable autograd inside ``func``), functions of
-part of the network (first-layer filter activations) and the local recomputation's reference
-batches (:mod:`mfd_model.local`).
+(Integrated Gradients, gradient x input, DeepLIFT re-enable autograd inside ``func``) and functions
+of part of the network (first-layer filter activations). The local recomputation
+(:mod:`mfd_model.local`) runs in :func:`evaluating_on` itself.
 """
 from __future__ import annotations
 

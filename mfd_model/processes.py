@@ -10,9 +10,13 @@ Background processes (DataLoader workers, Lightning's spawned devices) call
 them ends, however it ends (SIGKILL included; ``prctl(PR_SET_PDEATHSIG)``); elsewhere a
 watchdog thread polls the parent. A worker never outlives the command holding memory and
 open temporary files.
+
+:func:`exit_now` ends a finished command without the interpreter's module teardown (0.3-0.5 s
+after importing torch), exit handlers and stream flushes included.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import os
@@ -20,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+from typing import NoReturn
 
 TERMINATING = (signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
@@ -105,3 +110,25 @@ def worker_init_fn(chained=None):
     """A DataLoader ``worker_init_fn`` that binds each worker's life to this process
     (:func:`die_with_parent`), then calls ``chained(worker_id)`` if given. Picklable."""
     return functools.partial(_worker_init, os.getpid(), chained)
+
+
+def exit_now(status: int) -> NoReturn:
+    """End the command's process with ``status``, skipping the interpreter's teardown of every module.
+
+    After ``import torch`` that teardown takes 0.3-0.5 s on 2 busy cores, a fifth of a short
+    command. Everything a normal exit does for the program still happens first: the ``atexit``
+    handlers run (logging's flush, multiprocessing's children, ``weakref.finalize`` clean-ups) and
+    the standard streams are flushed. When another non-daemon thread is still running, or a stream
+    cannot be flushed (a closed pipe), it exits the normal way (``sys.exit``), which waits for the
+    thread or reports the stream as before.
+    """
+    if any(t.is_alive() and not t.daemon and t is not threading.main_thread() for t in threading.enumerate()):
+        sys.exit(status)
+    atexit._run_exitfuncs()   # runs and clears the handlers; an error in one is printed, as at exit
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        sys.exit(status)
+    os._exit(status)

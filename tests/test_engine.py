@@ -7,6 +7,8 @@ merged by hand (numpy).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -221,3 +223,24 @@ def test_commands_report_a_failed_compile_in_one_line_and_write_nothing(tmp_path
         assert err.startswith(f"mfd {command}: error: torch.compile failed on cpu: RuntimeError: InductorError")
         assert "(fix: leave out --compile" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_default_cpu_batch_size_follows_the_models_widest_activation():
+    """64-256 inputs per call on a CPU, by the widest activation worked out by hand: the default model's
+    is the input / stem at 384 bp (16 x 384 values: 8 MiB hold 341 -> 256), the paper-sized model's the
+    stem's 60 channels at 1152 bp (69,120 values: 30 -> at least 64); without a config 64."""
+    from types import SimpleNamespace
+
+    import yaml
+
+    from mfd_model.config import ModelConfig
+    from mfd_model.inference.engine import default_batch_size, widest_activation
+    from mfd_model.model_io import load_model
+    default = load_model(None)
+    assert default.config.tower_channels[0] == 16 and default.config.seq_len == 384
+    assert widest_activation(default.config) == 16 * 384 and default_batch_size("cpu", default) == 256
+    encode = Path(__file__).resolve().parents[1] / "train" / "configs" / "encode.yaml"
+    paper = ModelConfig.from_dict(yaml.safe_load(encode.read_text())["model"])
+    assert widest_activation(paper) == 60 * 1152
+    assert default_batch_size("cpu", SimpleNamespace(config=paper)) == 64
+    assert default_batch_size("cpu") == default_batch_size("cpu", torch.nn.Linear(2, 2)) == 64

@@ -219,3 +219,21 @@ def test_channels_last_rebuild_equals_the_model(tmp_path, kind):
         torch.testing.assert_close(fast.logits(x), logits, atol=1e-4, rtol=0)
         torch.testing.assert_close(fast(x), expected, atol=ATOL, rtol=0)
     assert logits.std(dim=0).mean() > 1.0
+
+
+@pytest.mark.parametrize("size, length", [(2, 10), (2, 11), (3, 14), (1, 5)])
+def test_strided_max_equals_max_pooling(size, length):
+    """The rebuild's pooling (the maximum of strided views) gives MaxPool1d's values, channels-last kept;
+    a pooling it does not cover (padding) is rebuilt as MaxPool2d with the same arguments."""
+    from mfd_model.inference.fast_model import StridedMax, to_2d
+    x = torch.randn(3, 5, length, generator=torch.Generator().manual_seed(size + length))
+    pool = torch.nn.MaxPool1d(size)
+    rebuilt = to_2d(pool)
+    assert isinstance(rebuilt, StridedMax)
+    x2 = x[:, :, None, :].contiguous(memory_format=torch.channels_last)
+    got = rebuilt(x2)
+    torch.testing.assert_close(got[:, :, 0], pool(x), atol=0, rtol=0)
+    assert got.is_contiguous(memory_format=torch.channels_last)
+    padded = torch.nn.MaxPool1d(3, 2, padding=1)
+    assert isinstance(to_2d(padded), torch.nn.MaxPool2d)
+    torch.testing.assert_close(to_2d(padded)(x2)[:, :, 0], padded(x), atol=0, rtol=0)

@@ -9,6 +9,7 @@ import torch
 from interpret_helpers import random_one_hot
 from toy_models import SEQ_LEN, toy_mfd
 from mfd_model.encoding import dinucleotide_encode
+from mfd_model.inference.engine import Engine
 from mfd_model.local import LocalTrunk, UnsupportedModule, supported
 
 
@@ -31,12 +32,15 @@ def _mutants(X: np.ndarray, rng: np.random.Generator, n: int, max_width: int):
 
 
 @pytest.mark.parametrize("max_width", [1, 5])
-def test_changed_windows_equal_each_mutant_through_the_model(model, max_width):
+@pytest.mark.parametrize("net", ["model", "engine"])
+def test_changed_windows_equal_each_mutant_through_the_model(model, max_width, net):
+    """Also with the reference activations from the inference engine's channels-last network (``net``)."""
     rng = np.random.default_rng(max_width)
     X = random_one_hot(3, SEQ_LEN, seed=1).astype(np.float64)
     seq, start, width, mutants = _mutants(X, rng, 12, max_width)
     lo, hi = np.maximum(start - 1, 0), start + width   # the 2-mers touching a changed base
-    engine = LocalTrunk(model)
+    engine = LocalTrunk(model, net=Engine(model, output="features", device="cpu").net if net == "engine" else None)
+    assert (engine.net is not None) == (net == "engine")
     with torch.no_grad():
         ref = engine.set_reference(torch.from_numpy(X))
         np.testing.assert_allclose(ref.numpy(), model.features(torch.from_numpy(X)).numpy(), rtol=0, atol=1e-12)
@@ -70,3 +74,12 @@ def test_unknown_layers_are_refused(model):
     model.trunk.tower[0][0][1] = torch.nn.Tanh()
     with pytest.raises(UnsupportedModule, match="Tanh"):
         LocalTrunk(model)
+
+
+def test_a_network_that_does_not_mirror_the_model_is_refused(model, toy_paths):
+    """The reference activations come from the engine's network only if it is this model's rebuild."""
+    from mfd_model.inference.fast_model import ChannelsLastMFD
+    net = ChannelsLastMFD(model)
+    net.trunk[1][0][0][1] = torch.nn.Identity()   # a ConvBlock's GELU of the first tower block
+    with pytest.raises(UnsupportedModule, match="does not mirror"):
+        LocalTrunk(model, net=net)

@@ -116,3 +116,26 @@ def test_select_rows_by_metadata(toy_paths):
     table, _, _ = load_metadata(*toy_paths)
     assert table.select("target", "ctcf") == [0, 1]
     assert table.select("biosample", "B cell") == [4]
+
+
+def test_table_from_records_equals_pandas_without_importing_it():
+    """The table built from records (what a model file stores) holds what pandas' ``from_records``
+    -> ``fillna("")`` -> ``astype(str)`` gives: columns by first appearance, missing / None / NaN cells
+    empty, other values as strings; its ``frame`` is that DataFrame, and records round-trip."""
+    import pandas as pd
+
+    from mfd_model.metadata import MetadataTable
+    strings = [{"id": "a", "target": "CTCF", "year": "2012"}, {"id": "b", "lab": "x,y"},
+               {"target": "", "id": "c", "score": "1.5"}]
+    mixed = [{"id": "a", "target": "CTCF", "year": 2012}, {"id": "b", "year": None, "lab": "x,y"},
+             {"target": float("nan"), "id": "c", "score": 1.5}]
+    for records in (strings, mixed):
+        table = MetadataTable.from_records(records)
+        want = pd.DataFrame.from_records(records).fillna("").astype(str)
+        assert table.columns == list(want.columns) and len(table) == len(want) == 3
+        for column in want.columns:
+            assert table.column(column) == want[column].tolist()
+        pd.testing.assert_frame_equal(table.frame, want)
+        assert MetadataTable.from_records(table.to_records()).cells == table.cells
+        assert table.select("lab", "Y") == [1]
+    assert len(MetadataTable.from_records([])) == 0

@@ -163,3 +163,29 @@ def test_an_interrupted_demo_step_interrupts_the_demo(monkeypatch, status, signu
     with pytest.raises(Terminated) as raised:
         demo.run_step("a step", ["train"])
     assert exit_status(raised.value) == (status, signal.Signals(signum).name)
+
+
+@pytest.mark.parametrize("thread", [False, True])
+def test_exit_now_keeps_what_a_normal_exit_does(tmp_path, thread):
+    """``exit_now``: the status, buffered output, atexit handlers; a running non-daemon thread is
+    waited for (the normal exit), so its output is not lost."""
+    marker = tmp_path / "atexit.txt"
+    code = ("import atexit, sys, threading, time\nfrom mfd_model.processes import exit_now\n"
+            f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+            "sys.stdout.write('buffered, no newline')\n"
+            + ("threading.Thread(target=lambda: (time.sleep(0.5), print(' thread done', flush=True))).start()\n"
+               if thread else "")
+            + "exit_now(3)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "buffered, no newline" + (" thread done\n" if thread else "")
+    assert marker.read_text() == "ran"
+
+
+def test_the_command_exits_with_its_status(tmp_path):
+    """``python -m mfd_model``: the status of ``main`` (2 with its one error line), stderr complete."""
+    done = subprocess.run([sys.executable, "-m", "mfd_model", "score-variants", str(tmp_path / "missing.vcf"),
+                           str(tmp_path / "ref.fa"), str(tmp_path / "out.tsv")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("mfd score-variants: error: ")

@@ -255,3 +255,14 @@ def test_incremental_alternatives_equal_the_full_computation(toy_paths, genome_f
             np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-10)
         n += chunk.n_alleles
     assert n == 11  # SNVs and the MNV (patches), two short indels (whole windows); longer alleles rejected
+
+
+def test_probability_scores_alone_equal_brute_force(toy_paths, genome_files):
+    """Scores that read no logits skip computing them (``Score.logit``); their values do not change."""
+    _, fasta, vcf = genome_files
+    model = tiny_model(toy_paths)
+    scores = ["diff", "biological", "ref"]
+    assert not any(SCORES[s].logit for s in scores) and all(SCORES[s].logit for s in ALL_SCORES if "logit" in s)
+    ours, alleles = _scored(model, vcf, fasta, scores, (-1, 0, 2), "absmax")
+    reference = brute_force_scores(model, fasta, alleles, scores, shifts=(-1, 0, 2), rc_merge="absmax")
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-6)

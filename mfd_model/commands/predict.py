@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", help="output: .tsv / .tsv.gz, .parquet or .h5 (chosen by the extension)")
     parser.add_argument("-m", "--model", help="model: .pt, .ckpt or a Kipoi model folder (default: the packaged "
                                               "default model)")
-    parser.add_argument("--batch-size", type=int, help="model inputs per call (default 64 on the CPU, 512 on a GPU; "
+    parser.add_argument("--batch-size", type=int, help="model inputs per call (default 64-256 on the CPU by the model's size, 512 on a GPU; "
                                                         "with --rc half of them are the reverse strands)")
     parser.add_argument("--rc", action="store_true", help="average with the reverse-complement prediction")
     parser.add_argument("--pad", action="store_true",

@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "repeatable) instead of one column per experiment")
     parser.add_argument("--max-allele-length", type=int, default=50,
                         help="reject REF/ALT alleles longer than this (default: 50 bp)")
-    parser.add_argument("--batch-size", type=int, help="windows per model call (default: 64 on a CPU, 512 on a GPU)")
+    parser.add_argument("--batch-size", type=int, help="windows per model call (default: 64-256 on a CPU by the model's size, 512 on a GPU)")
     parser.add_argument("--chunk-size", type=int, default=512,
                         help="alleles read, scored and written together (default: 512)")
     parser.add_argument("--workers", type=int, default=1,

@@ -53,15 +53,35 @@ from .sources import ArrayWindows, WindowSource
 OUTPUTS = ("probabilities", "logits", "features")
 STRANDS = ("fwd", "rc", "both", *[m for m in STRAND_MERGES if m not in ("fwd", "rc")])
 PRECISIONS = ("fp32", "bf16", "tf32")
-CPU_BATCH_SIZE = 64   # narrow convolutions run fastest on batches that stay in cache
+CPU_BATCH_SIZE = 64       # narrow convolutions run fastest on batches that stay in cache ...
+CPU_MAX_BATCH_SIZE = 256
+CPU_ACTIVATION_BYTES = 8 << 20   # ... about this much of one call's widest activation (measured, BENCHMARKS.md)
 GPU_BATCH_SIZE = 512
 
 Output = str | Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
 
-def default_batch_size(device: str | torch.device | None) -> int:
-    """Model inputs per call: 64 on a CPU, 512 on a GPU."""
-    return CPU_BATCH_SIZE if resolve_device(device).type == "cpu" else GPU_BATCH_SIZE
+def widest_activation(config: Any) -> int:
+    """Values of the trunk's widest activation for one window (a :class:`~mfd_model.config.ModelConfig`):
+    the dinucleotide input and the stem at ``seq_len``, each tower convolution at its length."""
+    channels = config.tower_channels
+    widths = [16 * config.seq_len, channels[0] * config.seq_len]
+    widths += [c * (config.seq_len >> (level + 1)) for level, c in enumerate(channels[1:])]
+    return max(widths)
+
+
+def default_batch_size(device: str | torch.device | None, model: nn.Module | None = None) -> int:
+    """Model inputs per call: 512 on a GPU; on a CPU 64, or for a model with a ``config``
+    (:class:`~mfd_model.model.MFDModel`) the power of two whose widest activation (float32) fills
+    :data:`CPU_ACTIVATION_BYTES`, between 64 and 256: 256 for the default model (384 bp, 1.3x the
+    variant scorer's speed at 64 on 2 CPU cores), 64 for the paper-sized one (1152 bp, 120 channels)."""
+    if resolve_device(device).type != "cpu":
+        return GPU_BATCH_SIZE
+    config = getattr(model, "config", None)
+    if config is None or not hasattr(config, "tower_channels"):
+        return CPU_BATCH_SIZE
+    fits = max(1, CPU_ACTIVATION_BYTES // (4 * widest_activation(config)))
+    return int(min(CPU_MAX_BATCH_SIZE, max(CPU_BATCH_SIZE, 1 << (fits.bit_length() - 1))))
 
 
 def as_source(windows: WindowSource | np.ndarray | torch.Tensor) -> WindowSource:
@@ -107,7 +127,8 @@ class Engine:
         strand: which strands, and how they merge (:data:`STRANDS`).
         shifts: window shifts in bp, averaged over (a source that can cut shifted windows is needed
             for any shift but 0).
-        batch_size: model inputs per call (``None``: 64 on a CPU, 512 on a GPU).
+        batch_size: model inputs per call (``None``: :func:`default_batch_size`: 64-256 on a CPU by the
+            model's size, 512 on a GPU).
         device: where to compute (``None``: CUDA if available).
         precision: ``fp32``, ``bf16`` or ``tf32`` (:data:`PRECISIONS`).
         compile: ``torch.compile`` the network.
@@ -132,7 +153,7 @@ class Engine:
         self.output = output
         self.strand = strand
         self.shifts = shifts
-        self.batch_size = int(batch_size or default_batch_size(self.device))
+        self.batch_size = int(batch_size or default_batch_size(self.device, model))
         self.precision = precision
         self.compile = bool(compile)
         self.strands = ("fwd",) if strand == "fwd" else ("rc",) if strand == "rc" else ("fwd", "rc")

@@ -13,10 +13,28 @@ decided by :func:`mfd_model.interpret.windows.centred_windows`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from mfd_model.encoding import base_codes, one_hot
 from mfd_model.genome import Genome
+
+
+def factorize(values: np.ndarray | list) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of values in order of first appearance (as ``pandas.factorize``, without pandas).
+
+    Args:
+        values: shape=(N,), e.g. contig names.
+    Returns:
+        ``(codes, uniques)``: codes shape=(N,) int64 with ``uniques[codes] == values``; uniques in order
+        of first appearance.
+    """
+    values = np.asarray(values, dtype=object)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), values
+    uniques, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.reshape(-1)], uniques[order]
 
 
 def fetch_codes(genome: Genome, contigs: np.ndarray, starts: np.ndarray, length: int,
@@ -32,7 +50,7 @@ def fetch_codes(genome: Genome, contigs: np.ndarray, starts: np.ndarray, length:
     if n == 0:
         return out
     starts = np.asarray(starts, dtype=np.int64)
-    contig_ids, names = pd.factorize(np.asarray(contigs, dtype=object))
+    contig_ids, names = factorize(contigs)
     order = np.lexsort((starts, contig_ids))
     s, c = starts[order], contig_ids[order]
     new_region = np.ones(n, dtype=bool)

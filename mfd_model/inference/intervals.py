@@ -70,7 +70,7 @@ def predict_intervals(model: MFDModel, bed: str | Path, fasta: str | Path, *, ba
         model: the model (eval mode is set here).
         bed: BED-like intervals (plain or gzip).
         fasta: the reference (plain or BGZF).
-        batch_size: model inputs per call (default 64 on the CPU, 512 on a GPU; with
+        batch_size: model inputs per call (default 64-256 on the CPU by the model's size, 512 on a GPU; with
             ``reverse_complement`` half of them are the reverse strands).
         reverse_complement: average the probabilities of both strands.
         pad: score windows that run off a contig end, N-padded (otherwise skipped and reported).

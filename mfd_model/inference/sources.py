@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-import pandas as pd
 import torch
 
 from mfd_model.errors import MFDError
 from mfd_model.genome import Genome
 
-from .fetch import fetch_codes
+from .fetch import factorize, fetch_codes
 
 
 @runtime_checkable
@@ -83,7 +82,7 @@ class GenomeWindows:
         self.length = int(length)
         if self.contigs.shape != self.starts.shape:
             raise ValueError(f"{len(self.contigs)} contigs but {len(self.starts)} starts")
-        self.order = (np.lexsort((self.starts, pd.factorize(self.contigs)[0])) if len(self.starts)
+        self.order = (np.lexsort((self.starts, factorize(self.contigs)[0])) if len(self.starts)
                       else np.zeros(0, dtype=np.int64))
 
     @classmethod

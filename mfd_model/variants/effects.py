@@ -3,9 +3,10 @@
 For a chunk of alleles (see :mod:`.windows`) this module
 
 1. runs the trunk once per distinct window -- the reference windows of a site are computed once
-   for all its ALTs; SNV / short-MNV alternatives are recomputed locally from the reference's
-   activations (:mod:`mfd_model.local`), every other window (indels, ``incremental=False``) in
-   the inference engine (:class:`mfd_model.inference.engine.Engine`, both strands in one call);
+   for all its ALTs, on the inference engine's network (:attr:`Engine.net`, on a CPU the
+   channels-last rebuild), keeping the activations from which SNV / short-MNV alternatives are
+   recomputed locally (:mod:`mfd_model.local`); every other window (indels, ``incremental=False``)
+   runs in the inference engine (:class:`mfd_model.inference.engine.Engine`, both strands in one call);
    sequences arrive as int8 base indices and are turned into the model's dinucleotide input on
    the device, vectorised;
 2. applies the output layer ``logit = s_bio . w_bio + s_tech . w_tech + b`` (``W, b`` =
@@ -28,7 +29,7 @@ from ..encoding import dinucleotides_from_codes, reverse_complement_codes
 from ..inference.engine import Engine, default_batch_size
 from ..local import LocalTrunk, supported
 from ..model import MFDModel
-from ..predict import predict, resolve_device
+from ..predict import evaluating_on, resolve_device
 from .scores import Predictions, Score, check_scores, default_scores, merge_strands
 from .selection import ExperimentSelection, select_experiments
 from .windows import VariantChunk
@@ -60,8 +61,8 @@ class VariantEffectPredictor:
         selection: experiments and output columns (default: every experiment).
         rc_merge: how to merge the strands (``none``: forward strand only).
         device: where the trunk runs (``None``: CUDA if available).
-        batch_size: windows per trunk call (``None``: 64 on a CPU, where larger batches fall out
-            of cache, 512 on a GPU).
+        batch_size: windows per trunk call (``None``: the engine's :func:`~mfd_model.inference.engine.default_batch_size`:
+            64-256 on a CPU by the model's size, where larger batches fall out of cache, 512 on a GPU).
         incremental: compute SNV and short-MNV alternatives from the reference's activations
             (:mod:`mfd_model.local`, the engine of fast ISM too; exact up to float rounding, most of an
             SNV's alternative work saved); ``False`` runs every window in full. Ignored for trunks it
@@ -85,8 +86,9 @@ class VariantEffectPredictor:
         merge_strands(np.zeros((0, 2, 0)), rc_merge)  # an unknown merge fails now, not at the first chunk
         self.rc_merge = rc_merge
         self.selection = selection or select_experiments(model)
-        self.batch_size = int(batch_size or default_batch_size(self._device))
+        self.batch_size = int(batch_size or default_batch_size(self._device, model))
         needed = {kind for score in self.scores for kind in score.kinds}
+        self.logits_needed = any(score.logit for score in self.scores)
         self.kinds = tuple(k for k in KINDS if k in needed)
         with torch.no_grad():
             weight, bias = model.experiment_weights()
@@ -149,7 +151,8 @@ class VariantEffectPredictor:
         """Shift-averaged probabilities and logits per strand for the chunk's alleles.
 
         Returns:
-            :class:`~.scores.Predictions` with arrays shape=(A, S, E) for each needed kind.
+            :class:`~.scores.Predictions` with arrays shape=(A, S, E) for each needed kind (logits only
+            when a requested score reads them).
         """
         ref_feats, alt_feats = features if features is not None else self._chunk_features(chunk)
         alleles = alleles or slice(0, chunk.n_alleles)
@@ -166,8 +169,9 @@ class VariantEffectPredictor:
         for kind in self.kinds:
             z = logits[kind]                                           # shifts on dim 1
             prob[kind] = torch.sigmoid(z).mean(dim=1).numpy()
-            logit[kind] = (torch.logsumexp(torch.nn.functional.logsigmoid(z), dim=1)
-                           - torch.logsumexp(torch.nn.functional.logsigmoid(-z), dim=1)).numpy()
+            if self.logits_needed:
+                logit[kind] = (torch.logsumexp(torch.nn.functional.logsigmoid(z), dim=1)
+                               - torch.logsumexp(torch.nn.functional.logsigmoid(-z), dim=1)).numpy()
         return Predictions(prob, logit)
 
     def _chunk_features(self, chunk: VariantChunk) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,45 +202,48 @@ class VariantEffectPredictor:
         wide = np.argwhere(~narrow)
         if len(wide):
             alt_feats[wide[:, 0], wide[:, 1]] = self.features(chunk.alt_windows[wide[:, 0], wide[:, 1]])
-        for strand in range(self.strands):
-            refs = chunk.ref_windows if strand == 0 else reverse_complement_codes(chunk.ref_windows)
-            for r0 in range(0, R, self.batch_size):
-                r1 = min(R, r0 + self.batch_size)
-                groups, patches = [], []
-                in_batch = narrow & (chunk.ref_row >= r0) & (chunk.ref_row < r1)
-                for k in range(K):
-                    alleles = np.nonzero(in_batch[:, k])[0]
-                    if not len(alleles):
-                        continue
-                    lo, hi = int(first[alleles, k].min()), int(last[alleles, k].max()) + 1   # bases that differ
-                    alts = chunk.alt_windows[alleles, k]
-                    if strand == 1:
-                        alts, (lo, hi) = reverse_complement_codes(alts), (L - hi, L - lo)
-                    lo16, hi16 = max(0, lo - 1), hi                    # 2-mers touching a changed base
-                    window = np.full((len(alleles), hi16 - lo16 + 1), -1, dtype=np.int8)
-                    take = alts[:, lo16:hi16 + 1]
-                    window[:, :take.shape[1]] = take
-                    values = dinucleotides_from_codes(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
-                    rows = torch.from_numpy(chunk.ref_row[alleles, k] - r0).long()
-                    patches.append((rows, lo16, values))
-                    groups.append((alleles, k))
-                sizes = [len(a) for a, _ in groups]
-
-                def run(model: MFDModel, x: torch.Tensor) -> torch.Tensor:
-                    local = LocalTrunk(model)
-                    with self.engine.precision_context():
-                        ref_part = local.set_reference_dinucleotides(dinucleotides_from_codes(x, self.dtype))
-                        alt_parts = [local.features_of_changes(rows.to(x.device), values.to(x.device), lo)
-                                     for rows, lo, values in patches]
-                    out = torch.cat([ref_part, *alt_parts])
-                    return out.float() if out.dtype in (torch.bfloat16, torch.float16) else out
-
-                out = predict(self.model, torch.from_numpy(np.ascontiguousarray(refs[r0:r1])),
-                              batch_size=r1 - r0, device=self.device, func=run).to(torch.float64)
-                ref_feats[r0:r1, strand] = out[:r1 - r0]
-                for (alleles, k), part in zip(groups, torch.split(out[r1 - r0:], sizes)):
-                    alt_feats[alleles, k, strand] = part
+        local = LocalTrunk(self.model, net=self.engine.net)   # reference activations on the engine's network
+        with evaluating_on(self.model, self.device), self.engine.precision_context():
+            for strand in range(self.strands):
+                refs = chunk.ref_windows if strand == 0 else reverse_complement_codes(chunk.ref_windows)
+                for r0 in range(0, R, self.batch_size):
+                    r1 = min(R, r0 + self.batch_size)
+                    x = torch.from_numpy(np.ascontiguousarray(refs[r0:r1])).to(self.device)
+                    ref_feats[r0:r1, strand] = local.set_reference_dinucleotides(
+                        dinucleotides_from_codes(x, self.dtype)).to("cpu", torch.float64)
+                    in_batch = narrow & (chunk.ref_row >= r0) & (chunk.ref_row < r1)
+                    for k in range(K):
+                        alleles = np.nonzero(in_batch[:, k])[0]
+                        if len(alleles):
+                            rows, lo16, values = self._changes(chunk, alleles, k, strand, first, last, r0)
+                            alt_feats[alleles, k, strand] = local.features_of_changes(
+                                rows.to(self.device), values.to(self.device), lo16).to("cpu", torch.float64)
         return ref_feats, alt_feats
+
+    def _changes(self, chunk: VariantChunk, alleles: np.ndarray, k: int, strand: int, first: np.ndarray,
+                 last: np.ndarray, r0: int) -> tuple[torch.Tensor, int, torch.Tensor]:
+        """The changed dinucleotide window of alternatives ``alleles`` at shift ``k`` on ``strand``.
+
+        Args:
+            alleles: allele indices, shape=(a,), whose reference windows are rows ``>= r0`` of the chunk.
+            first, last: first and last base where each alternative differs from its reference,
+                shape=(A, K) (forward strand).
+        Returns:
+            ``(rows, lo, values)``: each allele's reference row minus ``r0`` shape=(a,), the window's first
+            position, and the alternatives' dinucleotides on ``[lo, lo + w)`` shape=(a, 16, w), ``w`` covering
+            every 2-mer that touches a changed base of any of them.
+        """
+        L = chunk.alt_windows.shape[2]
+        lo, hi = int(first[alleles, k].min()), int(last[alleles, k].max()) + 1   # bases that differ
+        alts = chunk.alt_windows[alleles, k]
+        if strand == 1:
+            alts, (lo, hi) = reverse_complement_codes(alts), (L - hi, L - lo)
+        lo16, hi16 = max(0, lo - 1), hi                    # 2-mers touching a changed base
+        window = np.full((len(alleles), hi16 - lo16 + 1), -1, dtype=np.int8)
+        take = alts[:, lo16:hi16 + 1]
+        window[:, :take.shape[1]] = take
+        values = dinucleotides_from_codes(torch.from_numpy(window), self.dtype)[:, :, :hi16 - lo16]
+        return torch.from_numpy(chunk.ref_row[alleles, k] - r0).long(), lo16, values
 
     # ------------------------------------------------------------------ scores
     def score_chunk(self, chunk: VariantChunk) -> ChunkScores:

@@ -83,12 +83,14 @@ class Score:
         kinds: which predictions it needs (``ref``, ``alt``, ``bio``, ``tech``).
         description: one line for the VCF header and the docs.
         compute: ``(predictions, rc_merge) -> values`` shape=(A, E).
+        logit: whether it reads logits (``Predictions.logit``); else probabilities only.
     """
 
     name: str
     kinds: tuple[str, ...]
     description: str
     compute: Callable[[Predictions, str], np.ndarray]
+    logit: bool = False
 
 
 def _prob(p: Predictions, how: str, kind: str) -> np.ndarray:
@@ -115,11 +117,11 @@ SCORES: dict[str, Score] = {s.name: s for s in (
     Score("ref", ("ref",), "predicted probability for the reference allele (p_ref)", partial(_prob, kind="ref")),
     Score("alt", ("alt",), "predicted probability for the alternative allele (p_alt)", partial(_prob, kind="alt")),
     Score("diff", ("ref", "alt"), "p_alt - p_ref", partial(_prob_diff, kind="alt")),
-    Score("logit_ref", ("ref",), "logit(p_ref)", partial(_logit, kind="ref")),
-    Score("logit_alt", ("alt",), "logit(p_alt)", partial(_logit, kind="alt")),
-    Score("logit", ("ref", "alt"), "logit(p_alt) - logit(p_ref)", partial(_logit_diff, kind="alt")),
+    Score("logit_ref", ("ref",), "logit(p_ref)", partial(_logit, kind="ref"), logit=True),
+    Score("logit_alt", ("alt",), "logit(p_alt)", partial(_logit, kind="alt"), logit=True),
+    Score("logit", ("ref", "alt"), "logit(p_alt) - logit(p_ref)", partial(_logit_diff, kind="alt"), logit=True),
     Score("deepsea_effect", ("ref", "alt"), "|logit(p_alt) - logit(p_ref)| * |p_alt - p_ref| (DeepSEA)",
-          _deepsea_effect),
+          _deepsea_effect, logit=True),
     Score("combined", ("ref", "alt"), "MFD combined effect f(alt) - f(ref) (= diff)", partial(_prob_diff, kind="alt")),
     Score("biological", ("ref", "bio"),
           "MFD biological effect f([bio(alt), tech(ref)]) - f(ref)", partial(_prob_diff, kind="bio")),
@@ -127,10 +129,10 @@ SCORES: dict[str, Score] = {s.name: s for s in (
           "MFD technical effect f([bio(ref), tech(alt)]) - f(ref)", partial(_prob_diff, kind="tech")),
     Score("logit_biological", ("ref", "bio"),
           "MFD biological effect on the logit scale: logit f([bio(alt), tech(ref)]) - logit f(ref)",
-          partial(_logit_diff, kind="bio")),
+          partial(_logit_diff, kind="bio"), logit=True),
     Score("logit_technical", ("ref", "tech"),
           "MFD technical effect on the logit scale: logit f([bio(ref), tech(alt)]) - logit f(ref)",
-          partial(_logit_diff, kind="tech")),
+          partial(_logit_diff, kind="tech"), logit=True),
 )}
 
 

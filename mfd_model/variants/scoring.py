@@ -52,7 +52,7 @@ class ScoringOptions:
         select: metadata groups ``column=value`` to report.
         aggregate: aggregations over each group (``mean``, ``max`` ...); empty: per experiment.
         max_allele_length: longer REF / ALT alleles are rejected.
-        batch_size: windows per model call (``None``: 64 on a CPU, 512 on a GPU).
+        batch_size: windows per model call (``None``: 64-256 on a CPU by the model's size, 512 on a GPU).
         chunk_size: alleles per chunk (the unit of streaming and of worker hand-off).
         workers: background processes reading the VCF and cutting windows (0: none).
         device: device for the single-process path (``None``: CUDA if available).

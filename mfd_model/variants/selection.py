@@ -116,12 +116,12 @@ def select_experiments(model: "MFDModel", experiments: Sequence[str] = (), selec
         if model.table is None:
             raise MFDError(f"--select {item}: this model has no experiment metadata table",
                            fix="name experiments with --experiments instead")
-        if column not in model.table.frame.columns:
+        if column not in model.table.columns:
             raise MFDError(f"--select {item}: no metadata column {column!r}",
-                           fix=f"use one of: {', '.join(map(str, model.table.frame.columns))}")
+                           fix=f"use one of: {', '.join(map(str, model.table.columns))}")
         rows = model.table.select(column, value)
         if not rows:
-            values = sorted({v.strip() for cell in model.table.frame[column] for v in str(cell).split(",") if v.strip()})
+            values = sorted({v.strip() for cell in model.table.column(column) for v in str(cell).split(",") if v.strip()})
             shown = ", ".join(values[:15]) + (", ..." if len(values) > 15 else "")
             raise MFDError(f"--select {item}: no experiment has {column} = {value!r}", fix=f"{column} values: {shown}")
         groups.append((f"{column}={value}", rows))
