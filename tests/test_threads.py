@@ -75,15 +75,20 @@ def test_cli_sets_threads_for_the_run_only(monkeypatch, tmp_path, capsys):
     assert "mfd predict: error: --threads must be >= 1, got 0" in capsys.readouterr().err
 
 
+def _run_fresh(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a new interpreter (nothing imported yet); it must succeed."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 @pytest.mark.parametrize("command", ["predict", "score-variants", "embed"])
 def test_help_imports_no_heavy_library(command):
     code = ("import sys\nfrom mfd_model.cli import main\n"
             f"try:\n    main([{command!r}, '--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('torch', 'numpy', 'pandas', 'lightning') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "--threads" in done.stdout
+    assert "--threads" in _run_fresh(code).stdout
 
 
 def test_score_variants_runs_without_pandas(tmp_path):
@@ -97,6 +102,5 @@ def test_score_variants_runs_without_pandas(tmp_path):
             f"assert main(['score-variants', {str(vcf)!r}, {str(fasta)!r}, {str(tmp_path / 'out.tsv')!r}, "
             "'--threads', '1', '-q', '--max-allele-length', '5']) == 0\n"
             "assert 'pandas' not in sys.modules\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    _run_fresh(code)
     assert (tmp_path / "out.tsv").stat().st_size > 0
