@@ -11,10 +11,12 @@ metadata values (unit ``target:CTCF`` is used by CTCF experiments only).
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .errors import ConfigError
 from .metadata import ColumnSpec
@@ -32,14 +34,26 @@ class Rescale(nn.Module):
 
 
 class RescaleIndependent(nn.Module):
-    """A learned scale per input dimension, i.e. a diagonal matrix (``rescale_indep``)."""
+    """A learned scale per input dimension, i.e. a diagonal matrix (``rescale_indep``). Shapes: (O, d) -> (O, d).
 
-    def __init__(self, dim: int) -> None:
+    With ``floor`` the scale is ``floor + softplus(scale)``, 1 at the start and never below ``floor``:
+    a direct unit then always passes at least ``floor`` of its gradient to the trunk feature it
+    names. A free scale can collapse to about 0 for a target not learned early, after which that
+    target is hard to learn at all (docs/convergence.md section 11).
+    """
+
+    def __init__(self, dim: int, floor: float | None = None) -> None:
         super().__init__()
-        self.scale = nn.Parameter(torch.ones(dim))
+        self.floor = floor
+        start = 1.0 if floor is None else math.log(math.expm1(1.0 - floor))   # the softplus of which is 1 - floor
+        self.scale = nn.Parameter(torch.full((dim,), start))
+
+    def effective_scale(self) -> torch.Tensor:
+        """The scale applied, shape=(d,)."""
+        return self.scale if self.floor is None else self.floor + F.softplus(self.scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.scale
+        return x * self.effective_scale()
 
 
 def mlp(d_in: int, hidden: int, d_out: int) -> nn.Sequential:
@@ -62,7 +76,7 @@ def intermediate(spec: ColumnSpec, width: int) -> tuple[nn.Module, int]:
     if kind == "rescale":
         return Rescale(), width
     if kind == "rescale_indep":
-        return RescaleIndependent(width), width
+        return RescaleIndependent(width, spec.floor), width
     return nn.Identity(), width
 
 

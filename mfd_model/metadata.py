@@ -72,6 +72,8 @@ class ColumnSpec:
         type: ``categorical``, ``numeric`` or ``year``.
         intermediate: ``embed``, ``linear``, ``rescale``, ``rescale_indep`` or ``identity``.
         dim: output size of ``embed`` / ``linear`` intermediates.
+        floor: ``rescale_indep`` only: each scale is ``floor + softplus(raw)`` (starting at 1), so it can
+            never fall below ``floor`` (in [0, 1)); ``None``: a free scale (docs/convergence.md section 11).
         line: line of this entry in the schema file (for error messages).
     """
 
@@ -79,12 +81,15 @@ class ColumnSpec:
     type: str = "categorical"
     intermediate: str = "identity"
     dim: int | None = None
+    floor: float | None = None
     line: int | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"column": self.column, "type": self.type, "intermediate": self.intermediate}
         if self.dim is not None:
             out["dim"] = self.dim
+        if self.floor is not None:
+            out["floor"] = self.floor
         return out
 
 
@@ -216,7 +221,7 @@ def _check_placement(spec: ColumnSpec, key_path: tuple, earlier: tuple[str, str,
 def _parse_column(item: Any, key_path: tuple, role: str, fail, doc: LocatedYaml) -> ColumnSpec:
     if isinstance(item, str):
         item = {"column": item}
-    allowed = {"column", "type", "intermediate", "dim"}
+    allowed = {"column", "type", "intermediate", "dim", "floor"}
     check_keys(item, allowed, doc=doc, key_path=key_path, cls=MetadataError,
                unknown="metadata schema: unknown key {key!r} in column entry",
                fix=f"allowed keys: {', '.join(sorted(allowed))}",
@@ -244,7 +249,16 @@ def _parse_column(item: Any, key_path: tuple, role: str, fail, doc: LocatedYaml)
     elif dim is not None:
         raise fail(key_path + ("dim",), f"column {column!r}: 'dim' is only used by embed and linear intermediates",
                    "remove 'dim'")
-    return ColumnSpec(column, ctype, intermediate, dim, line=doc.line(key_path))
+    floor = item.get("floor")
+    if floor is not None:
+        if intermediate != "rescale_indep":
+            raise fail(key_path + ("floor",), f"column {column!r}: 'floor' is only used by the rescale_indep "
+                       "intermediate", "remove 'floor', or use intermediate: rescale_indep")
+        if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not 0 <= floor < 1:
+            raise fail(key_path + ("floor",), f"column {column!r}: floor must be a number in [0, 1), got {floor!r}",
+                       "use e.g. 'floor: 0.5'")
+        floor = float(floor)
+    return ColumnSpec(column, ctype, intermediate, dim, floor, line=doc.line(key_path))
 
 
 # =============================================================================== table

@@ -92,3 +92,48 @@ def test_rescale_indep_direct_units_carry_one_learned_scale_per_value(tiny_store
     target_tf1 = onehot[:, 1] == 1
     model.head.group_weights("biological")[target_tf1, 1].sum().backward()
     assert scale.grad[0] == 0 and scale.grad[1] == target_tf1.sum()
+
+
+def _model_with_schema(tiny_store, schema_text: str, tmp_path) -> tuple[MFDModel, np.ndarray]:
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(schema_text)
+    from mfd_model import MetadataTable
+    _, encoder, encoded = load_metadata(tiny_store["metadata"], schema)
+    table = MetadataTable.read(tiny_store["metadata"])
+    config = ModelConfig(seq_len=384, channels=8, latent_dim=12, interact_hidden=8, adversary_hidden=16)
+    model = MFDModel(config, table.experiment_names(encoder.schema), encoder=encoder, table=table)
+    return model, encoded.biological.direct[0]
+
+
+def test_rescale_indep_with_a_floor_starts_at_one_and_never_falls_below_it(tiny_store, tmp_path):
+    import torch.nn.functional as F
+    model, onehot = _model_with_schema(tiny_store, SCHEMA_BOTH.replace(
+        "direct: [{column: target}]", "direct: [{column: target, intermediate: rescale_indep, floor: 0.5}]"), tmp_path)
+    onehot = torch.as_tensor(onehot, dtype=torch.float32)
+    unit = model.head.groups["biological"].direct[0]
+    with torch.no_grad():
+        w_bio = model.head.group_weights("biological")
+    torch.testing.assert_close(w_bio[:, :2], onehot, rtol=0, atol=1e-6)           # starts like identity
+    with torch.no_grad():
+        unit.scale.copy_(torch.tensor([-40.0, 2.0]))                              # pushed far down / up
+        w_bio = model.head.group_weights("biological")
+    expected = torch.tensor([0.5, 0.5 + float(F.softplus(torch.tensor(2.0)))])    # softplus(-40) ~ 4e-18
+    torch.testing.assert_close(w_bio[:, :2], onehot * expected, rtol=0, atol=1e-6)
+    # the floor is part of the saved schema: the model reloads with it and predicts the same
+    from mfd_model.model_io import save_model
+    path = save_model(model.eval(), tmp_path / "floor.pt")
+    loaded = load_model(path)
+    assert loaded.encoder.schema.biological.direct[0].floor == 0.5
+    x = torch.rand(3, 4, 384)
+    torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+
+
+def test_floor_is_checked_in_the_schema(tiny_store, tmp_path):
+    import pytest
+    from mfd_model.errors import MetadataError
+    for entry, message in (("{column: target, floor: 0.5}", "only used by the rescale_indep"),
+                           ("{column: target, intermediate: rescale_indep, floor: 1.0}", "floor must be a number in [0, 1)"),
+                           ("{column: target, intermediate: rescale_indep, floor: yes}", "floor must be a number")):
+        with pytest.raises(MetadataError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+            _model_with_schema(tiny_store, SCHEMA_BOTH.replace("direct: [{column: target}]", f"direct: [{entry}]"),
+                               tmp_path)
