@@ -24,7 +24,6 @@ import pandas as pd
 from .enrichment import ONE_SIDED, Cutoff, variant_enrichment
 
 
-
 def assay_separability(frame: pd.DataFrame, assay_column: str, biological_columns: Sequence[str]
                        ) -> dict[str, float]:
     """Per assay, the share of its experiments whose biological metadata another assay also has.
@@ -39,9 +38,8 @@ def assay_separability(frame: pd.DataFrame, assay_column: str, biological_column
     """
     context = frame[list(biological_columns)].astype(str).agg("\x1f".join, axis=1)
     assays = frame[assay_column].astype(str)
-    assays_of_context = assays.groupby(context).agg(lambda s: set(s))
-    shared = np.array([len(assays_of_context[c]) > 1 for c in context])
-    return {a: float(shared[(assays == a).to_numpy()].mean()) for a in sorted(assays.unique())}
+    shared = assays.groupby(context).transform("nunique") > 1
+    return {a: float(shared[assays == a].mean()) for a in sorted(assays.unique())}
 
 
 def bias_by_assay(scores: Mapping[str, np.ndarray], variant_assay: np.ndarray, is_control: np.ndarray,

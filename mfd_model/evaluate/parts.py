@@ -296,6 +296,7 @@ def variants(options: EvaluationOptions, sim: Any, model: Any) -> Part:
     else:
         cutoffs = list(TWO_SIDED if options.two_sided else ONE_SIDED)
 
+    experiments = {k: scores.experiments.get((mapping or {}).get(k, k), []) for k in matrices}
     tables, per_outputs, info = [], [], {}
     for values in classes:
         if is_vcf:
@@ -323,7 +324,6 @@ def variants(options: EvaluationOptions, sim: Any, model: Any) -> Part:
         table, per_output = variant_enrichment(matrices, truth, labelled=labelled, cutoffs=cutoffs)
         table.insert(0, "true_class", name)
         per_output.insert(0, "true_class", name)
-        experiments = {k: scores.experiments.get((mapping or {}).get(k, k), []) for k in matrices}
         per_output["experiment"] = [experiments.get(s, [])[o] if o < len(experiments.get(s, [])) else str(o)
                                     for s, o in zip(per_output["feature_set"], per_output["output"])]
         tables.append(table)
@@ -339,9 +339,8 @@ def variants(options: EvaluationOptions, sim: Any, model: Any) -> Part:
     grouped = _odds_by_metadata(per_output, model, options.group_by)
     if grouped is not None:
         part.files.append(lambda out: write_table(grouped, out, "variant_enrichment_by_metadata"))
-    experiments = {k: scores.experiments.get((mapping or {}).get(k, k), []) for k in matrices}
     by_assay = _bias_by_assay(matrices, experiments, scores.keys, label_path if is_vcf else None, model,
-                              options.control_values, cutoffs, options.label_field)
+                              controls, cutoffs, options.label_field)
     part.files.append(lambda out: plot_enrichment(table, per_output, out / "variant_enrichment.png"))
     shown = table[["true_class", "cutoff", "feature_set", "tagged", "true_tagged", "control_tagged", "odds_ratio",
                    "p_value"]]
@@ -363,31 +362,31 @@ def variants(options: EvaluationOptions, sim: Any, model: Any) -> Part:
 
 
 def _bias_by_assay(matrices: dict, experiments: dict, keys: Any, label_vcf: str | None, model: Any,
-                   control_values: str, cutoffs: list, label_field: str) -> Any:
+                   controls: list[str], cutoffs: list, label_field: str) -> Any:
     """:func:`~.bias_by_assay.bias_by_assay` for the feature sets whose outputs are the model's
     experiments, when the label VCF names each bias variant's assay (INFO ``ASSAY``, as ``mfd
     simulate`` writes) and a technical column of the model's metadata has those assays; else ``None``."""
     import numpy as np
 
     from .bias_by_assay import assay_separability, bias_by_assay
-    from .variant_io import read_vcf_field
+    from .variant_io import read_vcf_fields
 
     table, encoder = getattr(model, "table", None), getattr(model, "encoder", None)
     if label_vcf is None or table is None or encoder is None:
         return None
-    assay_of = read_vcf_field(label_vcf, "ASSAY")
+    fields = read_vcf_fields(label_vcf, ["ASSAY", label_field])
+    assay_of, labels = fields["ASSAY"], fields[label_field]
     frame = table.frame
     assay_columns = [c.column for c in encoder.schema.technical.columns if c.column in frame.columns
                      and set(assay_of.values()) <= set(frame[c.column].astype(str))]
     names = [k for k in matrices if experiments.get(k) and list(experiments[k]) == list(model.experiment_names)]
     if not assay_of or not assay_columns or not names:
         return None
-    labels = read_vcf_field(label_vcf, label_field)
-    controls = {v.strip().lower() for v in control_values.split(",") if v.strip()}
+    control_set = {v.lower() for v in controls}
     biological = list(dict.fromkeys(c.column for c in encoder.schema.biological.columns))
     by_experiment = frame.set_index(encoder.schema.id_column)[assay_columns[0]].astype(str)
     result = bias_by_assay({k: matrices[k] for k in names}, np.array([assay_of.get(k, "") for k in keys]),
-                           np.array([labels.get(k, "").lower() in controls for k in keys]),
+                           np.array([labels.get(k, "").lower() in control_set for k in keys]),
                            by_experiment.loc[list(model.experiment_names)].to_numpy(), cutoffs=cutoffs,
                            separability=assay_separability(frame, assay_columns[0], biological))
     return result if len(result) else None

@@ -204,10 +204,15 @@ def read_vcf_labels(path: str | Path, *, field_name: str = "SIM", true_values: S
     return VariantLabels(labels, excluded, str(path), counts)
 
 
-def read_vcf_field(path: str | Path, field_name: str) -> dict[str, str]:
-    """Variant key -> the value of one INFO field, for the records that have it with a value."""
-    return {key: str(info[field_name]) for keys, info in iter_vcf_info(path)
-            if info.get(field_name) is not None for key in keys}
+def read_vcf_fields(path: str | Path, field_names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Field name -> (variant key -> the value of that INFO field), for the records that have it with
+    a value; one pass over the file."""
+    values: dict[str, dict[str, str]] = {name: {} for name in field_names}
+    for keys, info in iter_vcf_info(path):
+        for name, found in values.items():
+            if info.get(name) is not None:
+                found.update(dict.fromkeys(keys, str(info[name])))
+    return values
 
 
 def _label_of(value: str, true_set: set[str], control_set: set[str]) -> bool | None:
