@@ -118,21 +118,36 @@ def run_step(title: str, argv: list[str], done: bool = False) -> None:
     """
     from .cli import main
     from .errors import MFDError
-    print(f"\n=== {title}\n$ mfd {' '.join(argv)}", flush=True)
+    announce(title, argv, done)
     if done:
-        print("(outputs exist: skipped)")
         return
     started = time.time()
     code = main(argv)
-    if code is not None and code > 128:  # the step was interrupted (Ctrl-C, SIGTERM, SIGHUP): so is the demo
-        from .processes import Terminated
-        raise Terminated(code - 128)
+    raise_if_interrupted(code)
     if code not in (0, None):
         if argv[0] == "check-disentanglement" and code == 1:
             print("(a disentanglement criterion failed: see the FAIL lines above)")
             return
         raise MFDError(f"the demo step 'mfd {argv[0]}' failed (exit {code})", fix="see its message above")
     print(f"({time.time() - started:.0f} s)", flush=True)
+
+
+def announce(title: str, argv: list[str], done: bool = False) -> None:
+    """Print a step's title and command line (and that it is skipped when ``done``)."""
+    print(f"\n=== {title}\n$ mfd {' '.join(argv)}", flush=True)
+    if done:
+        print("(outputs exist: skipped)")
+
+
+def raise_if_interrupted(status: int | None) -> None:
+    """A step that ended with 128 + signal (Ctrl-C, SIGTERM, SIGHUP) interrupts the demo too.
+
+    Raises:
+        Terminated: for such a status.
+    """
+    if status is not None and status > 128:
+        from .processes import Terminated
+        raise Terminated(status - 128)
 
 
 def data_overrides(sim: Path, store: Path) -> list[str]:
@@ -183,18 +198,14 @@ def train(trainings: Sequence[Training], jobs: int = 1) -> list[Path]:
     threads = max(1, available_cores() // jobs)
     share = ["--set", f"training.threads={threads}"]
     for t in trainings:
-        print(f"\n=== {t.title}\n$ mfd {' '.join(t.argv if t.done else [*t.argv, *share])}", flush=True)
-        if t.done:
-            print("(outputs exist: skipped)")
+        announce(t.title, t.argv if t.done else [*t.argv, *share], t.done)
     print(f"\n({len(left)} trainings, {jobs} at a time, {threads} thread{'s' * (threads > 1)} each)", flush=True)
     started = time.time()
     try:
         run_commands([Command(t.folder.name, [*t.argv, *share], t.folder / "train.log",
                               status=lambda folder=t.folder: training_status(folder)) for t in left], jobs)
     except CommandFailed as failed:
-        if failed.code > 128:
-            from .processes import Terminated
-            raise Terminated(failed.code - 128) from None
+        raise_if_interrupted(failed.code)
         raise MFDError(f"the demo step 'mfd train' ({failed.command.name}) failed (exit {failed.code})",
                        path=failed.command.log, fix="see the end of its log above") from None
     print(f"({time.time() - started:.0f} s)", flush=True)
