@@ -47,7 +47,8 @@ def test_effect_agreement_between_seeds():
 
 def _importance(drops: dict[tuple[str, str, str], float]):
     import pandas as pd
-    return pd.DataFrame([{"ablation": a, "column": c, "value": v, "drop_auroc": d} for (a, c, v), d in drops.items()])
+    return pd.DataFrame([{"ablation": a, "kind": "unit", "n_units": 1, "column": c, "value": v, "auroc_intact": 0.9,
+                          "drop_auroc": d, "drop_auprc": d} for (a, c, v), d in drops.items()])
 
 
 def test_importance_agreement_by_hand():
@@ -170,7 +171,8 @@ def test_average_summaries_keeps_an_infinite_odds_ratio():
 
 
 def _patterns(rows: list[tuple[str, int, str, bool]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["pattern", "n_seqlets", "best_match_name", "significant"])
+    table = pd.DataFrame(rows, columns=["pattern", "n_seqlets", "best_match_name", "significant"])
+    return table.assign(consensus="ACGTACGT", source="JASPAR", q_value=[0.01 if s else 0.5 for s in table["significant"]])
 
 
 def test_motif_agreement_by_hand(tmp_path):

@@ -36,6 +36,29 @@ def _summary(folder: Path, what: str, command: str) -> dict[str, Any]:
                        fix=f"re-run {command}") from None
 
 
+def read_importance(folder: str | Path) -> pd.DataFrame:
+    """``FOLDER/importance.tsv`` as ``mfd importance`` wrote it (one row per ablation and
+    experiment group), its columns checked."""
+    path = Path(folder) / "importance.tsv"
+    table = read_tsv(path, what="importance table", fix="re-run mfd importance")
+    missing = [c for c in (*IMPORTANCE_COLUMNS, "column", "value") if c not in table.columns]
+    if missing:
+        raise MFDError(f"importance table lacks column(s) {', '.join(missing)}", path=path,
+                       fix="re-run mfd importance with this version of mfd")
+    return table
+
+
+def read_patterns(folder: str | Path) -> pd.DataFrame:
+    """``FOLDER/patterns.tsv`` as ``mfd motifs discover`` wrote it (one row per pattern), its columns checked."""
+    path = Path(folder) / "patterns.tsv"
+    patterns = read_tsv(path, what="motif patterns", fix="re-run mfd motifs discover")
+    missing = [c for c in MOTIF_COLUMNS[1:] if c not in patterns.columns]
+    if missing:
+        raise MFDError(f"motif pattern table lacks column(s) {', '.join(missing)}", path=path,
+                       fix="re-run mfd motifs discover with this version of mfd")
+    return patterns
+
+
 def importance_table(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The ablations of one ``mfd importance`` folder over all experiments, largest AUROC loss first.
 
@@ -45,11 +68,7 @@ def importance_table(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """
     folder = Path(folder)
     info = _summary(folder, "importance", "mfd importance")
-    table = read_tsv(folder / "importance.tsv", what="importance table", fix="re-run mfd importance")
-    missing = [c for c in (*IMPORTANCE_COLUMNS, "column") if c not in table.columns]
-    if missing:
-        raise MFDError(f"importance table lacks column(s) {', '.join(missing)}", path=folder / "importance.tsv",
-                       fix="re-run mfd importance with this version of mfd")
+    table = read_importance(folder)
     overall = table.loc[table["column"].astype(str) == "all", list(IMPORTANCE_COLUMNS)]
     overall = overall.astype({c: float for c in ("auroc_intact", "drop_auroc", "drop_auprc")})
     overall = overall.sort_values("drop_auroc", ascending=False, kind="stable").reset_index(drop=True)
@@ -68,12 +87,7 @@ def motif_table(folders: Sequence[str | Path], top: int = 5) -> tuple[pd.DataFra
     rows, summaries = [], []
     for folder in map(Path, folders):
         info = _summary(folder, "motif discovery", "mfd motifs discover")
-        patterns = read_tsv(folder / "patterns.tsv", what="motif patterns", fix="re-run mfd motifs discover")
-        missing = [c for c in MOTIF_COLUMNS[1:] if c not in patterns.columns]
-        if missing:
-            raise MFDError(f"motif pattern table lacks column(s) {', '.join(missing)}", path=folder / "patterns.tsv",
-                           fix="re-run mfd motifs discover with this version of mfd")
-        patterns = patterns.astype({"n_seqlets": int}).sort_values("n_seqlets", ascending=False, kind="stable")
+        patterns = read_patterns(folder).astype({"n_seqlets": int}).sort_values("n_seqlets", ascending=False, kind="stable")
         unit = str(info.get("target", folder.name)).removeprefix("unit ")
         chosen = patterns.head(top).assign(unit=unit)[list(MOTIF_COLUMNS)]
         rows.append(chosen)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import MFDError
 from ..tables import read_tsv
+from .interpretation import read_importance, read_patterns
 from .variant_io import VariantScores
 
 
@@ -247,10 +248,9 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
     summary = {"claims": claims, "claims_over_seeds": over_seeds, "criteria": {n: c.to_dict(orient="records") for n, c in criteria.items()},
                "test_auroc_by_seed": aurocs, "test_auroc_spread": seed_spread,
                "biological_effect_agreement": agreement.to_dict(orient="records")}
-    tables = {f"seed {s}": f / "importance" / "importance.tsv" for s, f in seeds.items()}
-    if all(t.exists() for t in tables.values()):
-        ranking = importance_agreement({name: read_tsv(t, what="importance table", fix="re-run mfd importance")
-                                        for name, t in tables.items()})
+    folders = {f"seed {s}": f / "importance" for s, f in seeds.items()}
+    if all((folder / "importance.tsv").exists() for folder in folders.values()):
+        ranking = importance_agreement({name: read_importance(folder) for name, folder in folders.items()})
         lines += ["", "Rank agreement (Spearman) of `mfd importance` between seeds: the test AUROC lost per "
                   "(ablation, experiment group), and each seed's most important ablation:", "",
                   "| seeds | rows | Spearman | most important |", "|---|---|---|---|"]
@@ -260,11 +260,10 @@ def robustness_report(flows: Mapping[str, Path], seeds: Mapping[int, Path], outd
     units = sorted({p.parent.name for f in seeds.values() for p in (f / "motifs").glob("*/patterns.tsv")})
     motif_rows = []
     for unit in units:
-        tables = {f"seed {s}": f / "motifs" / unit / "patterns.tsv" for s, f in seeds.items()}
-        if not all(t.exists() for t in tables.values()):
+        folders = {f"seed {s}": f / "motifs" / unit for s, f in seeds.items()}
+        if not all((folder / "patterns.tsv").exists() for folder in folders.values()):
             continue
-        agreement = motif_agreement({name: read_tsv(t, what="motif patterns", fix="re-run mfd motifs discover")
-                                     for name, t in tables.items()})
+        agreement = motif_agreement({name: read_patterns(folder) for name, folder in folders.items()})
         motif_rows += [{"unit": unit, **r} for r in agreement.to_dict(orient="records")]
     if motif_rows:
         lines += ["", "Agreement of `mfd motifs discover` between seeds, per unit: the overlap (Jaccard) of the "
