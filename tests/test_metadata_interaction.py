@@ -13,7 +13,7 @@ from mfd_model.model_io import load_model
 from mfd_model.train.config import load_train_config
 from mfd_model.train.run import train
 
-from conftest import tiny_train_config
+from conftest import SAVED_PREDICTIONS_ATOL, tiny_train_config
 
 LEGACY = Path(__file__).resolve().parent / "data" / "legacy"
 SCHEMA_BOTH = ("id_column: experiment\n"
@@ -68,7 +68,8 @@ def test_a_model_saved_before_the_change_loads_and_predicts_identically():
     x = torch.nn.functional.one_hot(torch.randint(0, 4, (8, 384), generator=generator), 4).permute(0, 2, 1).float()
     with torch.no_grad():
         got = model(x).numpy()
-    np.testing.assert_allclose(got, np.load(LEGACY / "toy_model_26d7b11_expected.npy"), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got, np.load(LEGACY / "toy_model_26d7b11_expected.npy"), rtol=0,
+                               atol=SAVED_PREDICTIONS_ATOL)
 
 
 def test_rescale_indep_direct_units_carry_one_learned_scale_per_value(tiny_store, tmp_path):
